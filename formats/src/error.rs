@@ -9,7 +9,10 @@ use arrow_schema::ArrowError;
 pub enum FormatError {
     /// The byte stream does not follow the format (truncated, bad header, wrong field count).
     #[error("malformed {format} stream: {reason}")]
-    Malformed { format: &'static str, reason: String },
+    Malformed {
+        format: &'static str,
+        reason: String,
+    },
 
     /// A well-formed value that the column's Arrow type cannot hold exactly (e.g. NaN in a
     /// Decimal column, a timestamp past Arrow's range, a 2-D array in a 1-D column).

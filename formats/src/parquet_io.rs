@@ -64,7 +64,9 @@ impl FromStr for ParquetCompression {
             ("snappy", None) => Ok(Self::Snappy),
             ("lz4", None) => Ok(Self::Lz4),
             ("none" | "uncompressed", None) => Ok(Self::None),
-            _ => Err(format!("unknown compression `{s}` (expected zstd[:LEVEL], snappy, lz4 or none)")),
+            _ => Err(format!(
+                "unknown compression `{s}` (expected zstd[:LEVEL], snappy, lz4 or none)"
+            )),
         }
     }
 }

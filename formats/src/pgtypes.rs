@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use arrow_schema::extension::{Json, Uuid};
 use arrow_schema::{DataType, Field, Fields, TimeUnit};
+use serde::{Deserialize, Serialize};
 
 /// Field metadata key: the source type as PostgreSQL spells it (`format_type`), e.g. `numeric(12,2)`.
 pub const META_PG_TYPE: &str = "haul.pg.type";
@@ -31,7 +32,8 @@ pub const PG_EPOCH_DAYS: i32 = 10_957;
 pub const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 /// What the binary COPY stream carries for a column, and which Arrow type holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PgKind {
     /// `bool` → Boolean.
@@ -81,7 +83,8 @@ pub enum PgKind {
 }
 
 /// How the dump's `SELECT` list reads a column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ReadAs {
     /// The column itself, in its binary send format.
     Native,
@@ -175,7 +178,10 @@ pub struct ResolveOptions {
 
 impl Default for ResolveOptions {
     fn default() -> Self {
-        Self { money_scale: 2, force_text: false }
+        Self {
+            money_scale: 2,
+            force_text: false,
+        }
     }
 }
 
@@ -254,15 +260,24 @@ fn resolve_scalar(t: &PgColumnType, opts: ResolveOptions) -> Result<PgKind, Stri
             let precision = (m >> 16) & 0xffff;
             // The scale is an 11-bit signed field since PG 15 (negative scales allowed).
             let raw_scale = m & 0x7ff;
-            let scale = if raw_scale & 0x400 != 0 { raw_scale - 0x800 } else { raw_scale };
+            let scale = if raw_scale & 0x400 != 0 {
+                raw_scale - 0x800
+            } else {
+                raw_scale
+            };
             if (1..=76).contains(&precision) && (-128..=127).contains(&scale) && scale <= precision
             {
-                Ok(PgKind::Decimal { precision: precision as u8, scale: scale as i8 })
+                Ok(PgKind::Decimal {
+                    precision: precision as u8,
+                    scale: scale as i8,
+                })
             } else {
                 Ok(PgKind::NumericText)
             }
         }
-        MONEY => Ok(PgKind::Money { scale: opts.money_scale }),
+        MONEY => Ok(PgKind::Money {
+            scale: opts.money_scale,
+        }),
         oid => match builtin_scalar(oid) {
             Some(kind) => Ok(kind),
             None => Err(match TEXT_FORM.iter().find(|(n, _)| *n == t.name) {
@@ -298,13 +313,20 @@ pub fn resolve(t: &PgColumnType, opts: ResolveOptions) -> ResolvedColumn {
             Ok(kind) => {
                 let text_reason = (kind == PgKind::NumericText)
                     .then(|| "unconstrained numeric: exact decimal text".to_string());
-                ResolvedColumn { kind, read_as: ReadAs::Native, text_reason }
+                ResolvedColumn {
+                    kind,
+                    read_as: ReadAs::Native,
+                    text_reason,
+                }
             }
             Err(reason) => text(reason, read_text),
         },
         Some(element) => match resolve_scalar(element, opts) {
             Ok(kind) => ResolvedColumn {
-                kind: PgKind::Array { element: Box::new(kind), dims: t.ndims.clamp(1, 6) as u8 },
+                kind: PgKind::Array {
+                    element: Box::new(kind),
+                    dims: t.ndims.clamp(1, 6) as u8,
+                },
                 read_as: ReadAs::Native,
                 text_reason: None,
             },
@@ -355,13 +377,20 @@ impl PgKind {
         match self {
             PgKind::Uuid => f.with_extension_type(Uuid),
             PgKind::Json | PgKind::Jsonb => f.with_extension_type(Json::default()),
+            PgKind::NumericText => f.with_metadata(HashMap::from([(
+                META_DECIMAL_TEXT.to_string(),
+                "true".to_string(),
+            )])),
             _ => f,
         }
     }
 
     /// True for kinds whose values are text on the wire (UTF-8 checked on decode).
     pub fn is_text(&self) -> bool {
-        matches!(self, PgKind::Text | PgKind::NumericText | PgKind::Json | PgKind::Jsonb)
+        matches!(
+            self,
+            PgKind::Text | PgKind::NumericText | PgKind::Json | PgKind::Jsonb
+        )
     }
 }
 
@@ -452,7 +481,13 @@ mod tests {
         let opts = ResolveOptions::default();
         // numeric(10,2): typmod = (10 << 16 | 2) + 4
         let r = resolve(&scalar(NUMERIC, "numeric", ((10 << 16) | 2) + 4), opts);
-        assert_eq!(r.kind, PgKind::Decimal { precision: 10, scale: 2 });
+        assert_eq!(
+            r.kind,
+            PgKind::Decimal {
+                precision: 10,
+                scale: 2
+            }
+        );
         assert_eq!(r.kind.arrow_type(), DataType::Decimal128(10, 2));
         let r = resolve(&scalar(NUMERIC, "numeric", ((60 << 16) | 5) + 4), opts);
         assert_eq!(r.kind.arrow_type(), DataType::Decimal256(60, 5));
@@ -462,8 +497,17 @@ mod tests {
         let r = resolve(&scalar(NUMERIC, "numeric", ((900 << 16) | 5) + 4), opts);
         assert_eq!(r.kind, PgKind::NumericText);
         // numeric(5,-2) (PG 15+): scale stored as an 11-bit two's complement field
-        let r = resolve(&scalar(NUMERIC, "numeric", ((5 << 16) | (0x800 - 2)) + 4), opts);
-        assert_eq!(r.kind, PgKind::Decimal { precision: 5, scale: -2 });
+        let r = resolve(
+            &scalar(NUMERIC, "numeric", ((5 << 16) | (0x800 - 2)) + 4),
+            opts,
+        );
+        assert_eq!(
+            r.kind,
+            PgKind::Decimal {
+                precision: 5,
+                scale: -2
+            }
+        );
     }
 
     #[test]
@@ -478,7 +522,10 @@ mod tests {
         assert_eq!(inet.read_as, ReadAs::OutputText);
         let mut comp = scalar(99999, "pair", -1);
         comp.typtype = PgTypType::Composite;
-        assert_eq!(resolve(&comp, ResolveOptions::default()).read_as, ReadAs::CastText);
+        assert_eq!(
+            resolve(&comp, ResolveOptions::default()).read_as,
+            ReadAs::CastText
+        );
     }
 
     #[test]
@@ -487,7 +534,9 @@ mod tests {
         t.element = Some(Box::new(scalar(INT4, "int4", -1)));
         t.ndims = 2;
         let r = resolve(&t, ResolveOptions::default());
-        let DataType::List(inner) = r.kind.arrow_type() else { panic!("list expected") };
+        let DataType::List(inner) = r.kind.arrow_type() else {
+            panic!("list expected")
+        };
         assert!(matches!(inner.data_type(), DataType::List(_)));
         // arrays of types carried as text travel as one text value (exact array literal)
         t.element = Some(Box::new(scalar(869, "inet", -1)));
@@ -502,6 +551,9 @@ mod tests {
         let r = resolve(&t, ResolveOptions::default());
         let f = arrow_field("id", &t, &r, false);
         assert_eq!(f.extension_type_name(), Some("arrow.uuid"));
-        assert_eq!(f.metadata().get(META_PG_TYPE).map(String::as_str), Some("uuid"));
+        assert_eq!(
+            f.metadata().get(META_PG_TYPE).map(String::as_str),
+            Some("uuid")
+        );
     }
 }

@@ -1,1 +1,222 @@
-fn main() {}
+//! The `haul` binary: argument parsing, output (progress bars or `--json`), exit codes.
+
+mod cli;
+mod output;
+mod plan_view;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use haul_engine::EngineError;
+use haul_engine::dump::{DumpOptions, Selection};
+use haul_engine::endpoint::Endpoint;
+use haul_engine::events::Observer;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Cli, Command, SelectArgs};
+use crate::output::{HumanObserver, JsonObserver, json_line, print_summary};
+
+/// Exit codes (also in `--help`).
+const OK: u8 = 0;
+const PARTIAL: u8 = 1;
+const FATAL: u8 = 2;
+const INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(FATAL);
+        }
+    };
+    let json = cli.json;
+    let code = runtime.block_on(async move {
+        match run(cli).await {
+            Ok(code) => code,
+            Err(e) => {
+                let code = exit_code_for(&e);
+                if json {
+                    json_line(
+                        "error",
+                        &serde_json::json!({ "message": format!("{e:#}"), "exit_code": code }),
+                    );
+                }
+                if code == INTERRUPTED {
+                    eprintln!(
+                        "interrupted: committed chunks are kept; rerun the same command to resume"
+                    );
+                } else {
+                    eprintln!("error: {e:#}");
+                }
+                code
+            }
+        }
+    });
+    // Worker threads may still be finishing aborted writes; they clean up after themselves.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    ExitCode::from(code)
+}
+
+fn exit_code_for(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<EngineError>() {
+        Some(EngineError::Interrupted) => INTERRUPTED,
+        _ => FATAL,
+    }
+}
+
+fn selection(s: &SelectArgs) -> Selection {
+    Selection {
+        tables: s.tables.clone(),
+        exclude: s.exclude.clone(),
+        as_text: s.as_text.clone(),
+        chunk_bytes: s.chunk_bytes,
+        lock_wait: Duration::from_secs(s.lock_wait_timeout.max(1)),
+    }
+}
+
+fn postgres_source(url: &str) -> anyhow::Result<haul_engine::endpoint::PgEndpoint> {
+    match Endpoint::parse(url)? {
+        Endpoint::Postgres(pg) => Ok(*pg),
+        Endpoint::Dir(p) => Err(EngineError::Usage(format!(
+            "the source must be a database URL (postgres://…), got the path `{}`",
+            p.display()
+        ))
+        .into()),
+    }
+}
+
+/// Cancels on the first Ctrl-C; exits at once on the second.
+fn cancel_on_ctrl_c(quiet: bool) -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            if !quiet {
+                eprintln!("interrupting: stopping workers (Ctrl-C again to exit now)");
+            }
+            t.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(INTERRUPTED));
+            }
+        }
+    });
+    token
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Plan(args) => {
+            let src = postgres_source(&args.source)?;
+            let report = haul_engine::dump::plan(&src, &selection(&args.select))
+                .await
+                .with_context(|| format!("planning {src}"))?;
+            if cli.json {
+                json_line("plan", &report);
+            } else {
+                plan_view::print_plan(&report);
+            }
+            Ok(OK)
+        }
+        Command::Dump(args) => {
+            let src = postgres_source(&args.source)?;
+            let opts = DumpOptions {
+                selection: selection(&args.select),
+                jobs: usize::from(args.jobs),
+                compression: args.compression,
+                restart: args.restart,
+                ..DumpOptions::default()
+            };
+            let cancel = cancel_on_ctrl_c(cli.quiet || cli.json);
+            let (observer, ticker): (Arc<dyn Observer>, Option<tokio::task::JoinHandle<()>>) =
+                if cli.json {
+                    let o = Arc::new(JsonObserver::default());
+                    let t = o.clone();
+                    let handle = tokio::spawn(async move {
+                        let mut iv = tokio::time::interval(Duration::from_secs(1));
+                        iv.tick().await;
+                        loop {
+                            iv.tick().await;
+                            t.tick();
+                        }
+                    });
+                    (o, Some(handle))
+                } else {
+                    let o = Arc::new(HumanObserver::new(cli.quiet));
+                    let t = o.clone();
+                    let handle = tokio::spawn(async move {
+                        let mut iv = tokio::time::interval(Duration::from_millis(150));
+                        loop {
+                            iv.tick().await;
+                            t.tick();
+                        }
+                    });
+                    (o, Some(handle))
+                };
+            let result = haul_engine::dump::dump(&src, &args.dir, &opts, observer, cancel).await;
+            if let Some(t) = ticker {
+                t.abort();
+            }
+            let summary =
+                result.with_context(|| format!("dumping {src} into `{}`", args.dir.display()))?;
+            if !cli.json && !cli.quiet {
+                print_summary(&summary);
+            }
+            Ok(if summary.ok { OK } else { PARTIAL })
+        }
+        Command::Verify(args) => {
+            let dir = args.dir.clone();
+            let jobs = usize::from(args.jobs);
+            let report =
+                tokio::task::spawn_blocking(move || haul_engine::verify::verify_dir(&dir, jobs))
+                    .await
+                    .context("verify thread failed")?
+                    .with_context(|| format!("verifying `{}`", args.dir.display()))?;
+            if cli.json {
+                for p in &report.problems {
+                    json_line("problem", p);
+                }
+                json_line("verified", &report);
+            } else {
+                for p in &report.problems {
+                    let chunk = if p.chunk.is_empty() {
+                        "-"
+                    } else {
+                        p.chunk.as_str()
+                    };
+                    println!("BAD {chunk}  {}  {}", p.file, p.problem);
+                }
+                if !cli.quiet {
+                    if report.ok() {
+                        println!(
+                            "verified {} chunk(s), {} rows, {}: all match",
+                            report.chunks,
+                            output::group_digits(report.rows),
+                            output::human_bytes(report.bytes)
+                        );
+                    } else {
+                        println!(
+                            "{} problem(s); {} of {} chunk(s) verified{}",
+                            report.problems.len(),
+                            report.chunks_ok,
+                            report.chunks,
+                            if report.finished {
+                                ""
+                            } else {
+                                " (the dump did not finish: rerun it to resume)"
+                            }
+                        );
+                    }
+                }
+            }
+            Ok(if report.ok() { OK } else { PARTIAL })
+        }
+    }
+}

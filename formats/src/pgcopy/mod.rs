@@ -1,5 +1,11 @@
 //! PostgreSQL binary `COPY` ⇄ Arrow (sans-IO: bytes in, record batches out).
 
+mod column;
 pub mod decode;
+mod key;
+mod numeric;
+
+#[cfg(test)]
+mod tests;
 
 pub use decode::PgCopyDecoder;

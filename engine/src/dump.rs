@@ -1,0 +1,749 @@
+//! `haul plan` and `haul dump` for a PostgreSQL source.
+//!
+//! ```text
+//! leader: list tables → BEGIN RR → LOCK … ACCESS SHARE → export snapshot → catalog → plan
+//!            │ manifest.json written, journal replayed (resume)
+//!            ▼
+//! N workers (import snapshot) ── pop chunk ── COPY … binary → decoder ─batches─► ParquetSink
+//!                                                                    (bounded channel)
+//!            ◄── receipt (rows, bytes, digest) ── journal line (fsync) ── ChunkDone event
+//! ```
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use haul_formats::parquet_io::ParquetCompression;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::dumpdir::{DirState, prepare, remove_stray_tmp};
+use crate::endpoint::PgEndpoint;
+use crate::error::{EngineError, Result};
+use crate::events::{
+    Event, FailedChunk, Observer, Progress, RunSummary, TableProgress, TableSummary,
+};
+use crate::manifest::{
+    ChunkRecord, DumpSettings, FORMAT_VERSION, Fingerprint, Journal, JournalEntry, Manifest,
+    SourceInfo,
+};
+use crate::pg::catalog::{self, PartitionedDdl, PgCatalog};
+use crate::pg::conn::connect;
+use crate::pg::planner::{PlanOptions, plan_tables};
+use crate::pg::snapshot::{SnapshotLeader, SnapshotWorker};
+use crate::plan::{ChunkSpec, SplitKind, TablePlan};
+use crate::select::TableFilter;
+use crate::sink::Receipt;
+use crate::sink::parquet::ParquetSink;
+use crate::source::{BatchLimits, CHANNEL_DEPTH, ChunkMsg};
+
+/// What selects and shapes the tables of a run.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub tables: Vec<String>,
+    pub exclude: Vec<String>,
+    pub as_text: Vec<String>,
+    pub chunk_bytes: u64,
+    /// How long the leader waits for its table locks.
+    pub lock_wait: Duration,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Self {
+            tables: Vec::new(),
+            exclude: Vec::new(),
+            as_text: Vec::new(),
+            chunk_bytes: crate::pg::planner::DEFAULT_CHUNK_BYTES,
+            lock_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Options of `haul dump`.
+#[derive(Debug, Clone)]
+pub struct DumpOptions {
+    pub selection: Selection,
+    pub jobs: usize,
+    pub compression: ParquetCompression,
+    /// Start over in a directory holding an earlier dump.
+    pub restart: bool,
+    pub batch: BatchLimits,
+    /// Attempts per chunk for retryable errors (dropped connection, killed backend).
+    pub attempts: u32,
+}
+
+impl Default for DumpOptions {
+    fn default() -> Self {
+        Self {
+            selection: Selection::default(),
+            jobs: 2,
+            compression: ParquetCompression::default(),
+            restart: false,
+            batch: BatchLimits::default(),
+            attempts: 3,
+        }
+    }
+}
+
+/// What `haul plan` reports.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlanReport {
+    pub source: SourceInfo,
+    pub tables: Vec<TablePlan>,
+    pub partitioned: Vec<PartitionedDdl>,
+    pub warnings: Vec<String>,
+}
+
+/// A run's snapshot, catalog and source description.
+struct Opened {
+    leader: SnapshotLeader,
+    catalog: PgCatalog,
+    source: SourceInfo,
+}
+
+/// Connects, selects tables, takes the snapshot (with locks), reads the catalog inside it.
+async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened> {
+    let filter = TableFilter::try_new(&sel.tables, &sel.exclude)?;
+    let client = connect(src).await?;
+    let server_version: String = client
+        .query_one("SHOW server_version", &[])
+        .await
+        .map_err(|e| EngineError::pg("reading the server version", e))?
+        .get(0);
+    // Superuser or pg_monitor only; without it the fingerprint falls back to host and port.
+    let system_identifier = client
+        .query_one(
+            "SELECT system_identifier::text FROM pg_catalog.pg_control_system()",
+            &[],
+        )
+        .await
+        .ok()
+        .map(|r| r.get::<_, String>(0));
+    let listing = catalog::list_tables(&client).await?;
+    let (leaves, parents) = catalog::select_tables(&listing, &filter)?;
+    let names: Vec<(String, String)> = leaves
+        .iter()
+        .map(|t| (t.schema.clone(), t.name.clone()))
+        .collect();
+    let leader = SnapshotLeader::start(client, &names, sel.lock_wait).await?;
+    // Tables created or dropped between the listing and the locks would be missed or fail
+    // later: list again inside the snapshot and insist on the same selection.
+    let again = catalog::list_tables(leader.client()).await?;
+    let (leaves2, _) = catalog::select_tables(&again, &filter)?;
+    let names2: Vec<(String, String)> = leaves2
+        .iter()
+        .map(|t| (t.schema.clone(), t.name.clone()))
+        .collect();
+    if names2 != names {
+        return Err(EngineError::SourceChanged(
+            "tables were created or dropped while haul was taking its snapshot; rerun".into(),
+        ));
+    }
+    let catalog = catalog::describe(leader.client(), &leaves, &parents).await?;
+    let source = SourceInfo {
+        engine: "postgres".into(),
+        url: src.to_string(),
+        database: src.dbname().to_string(),
+        server_version,
+        system_identifier,
+    };
+    Ok(Opened {
+        leader,
+        catalog,
+        source,
+    })
+}
+
+/// `haul plan`: the plan a dump would follow, without moving data.
+pub async fn plan(src: &PgEndpoint, sel: &Selection) -> Result<PlanReport> {
+    let opened = open_run(src, sel).await?;
+    let opts = PlanOptions {
+        chunk_bytes: sel.chunk_bytes,
+        as_text: sel.as_text.clone(),
+    };
+    let tables = plan_tables(opened.leader.client(), &opened.catalog, &opts).await?;
+    opened.leader.finish().await;
+    let warnings = tables
+        .iter()
+        .flat_map(|t| t.warnings.iter().cloned())
+        .collect();
+    Ok(PlanReport {
+        source: opened.source,
+        tables,
+        partitioned: opened.catalog.partitioned,
+        warnings,
+    })
+}
+
+fn source_fingerprint(s: &SourceInfo) -> String {
+    let id = match &s.system_identifier {
+        Some(sysid) => format!("postgres|{sysid}|{}", s.database),
+        None => format!("postgres|{}", s.url),
+    };
+    format!("{:032x}", xxh3_128(id.as_bytes()))
+}
+
+/// Names, columns, types and keys of the selected tables, plus what changes how they are read.
+fn schema_fingerprint(catalog: &PgCatalog, as_text: &[String]) -> String {
+    let mut s = String::new();
+    for t in &catalog.tables {
+        s.push_str(&format!("{}.{}(", t.schema, t.name));
+        for c in &t.columns {
+            s.push_str(&format!("{}:{}:{},", c.name, c.ty.display, c.not_null));
+        }
+        s.push_str(&format!(")key={:?};", t.key.as_ref().map(|k| &k.columns)));
+    }
+    s.push_str(&format!("as_text={as_text:?}"));
+    format!("{:032x}", xxh3_128(s.as_bytes()))
+}
+
+fn now_utc() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// `haul dump`: every selected table, consistent, chunked, resumable, verified per chunk.
+///
+/// Returns the run's summary (`ok` false when some chunk failed: rerun to resume). Fatal
+/// problems (connection, directory, source changed, disk full, interrupted) are errors.
+pub async fn dump(
+    src: &PgEndpoint,
+    dir: &Path,
+    opts: &DumpOptions,
+    observer: Arc<dyn Observer>,
+    cancel: CancellationToken,
+) -> Result<RunSummary> {
+    let started = Instant::now();
+    let state = prepare(dir, opts.restart)?;
+    let opened = tokio::select! {
+        r = open_run(src, &opts.selection) => r?,
+        _ = cancel.cancelled() => return Err(EngineError::Interrupted),
+    };
+    let sel = &opts.selection;
+    let settings = DumpSettings {
+        tables: sel.tables.clone(),
+        exclude: sel.exclude.clone(),
+        as_text: sel.as_text.clone(),
+        chunk_bytes: sel.chunk_bytes,
+        compression: opts.compression.to_string(),
+    };
+    let fingerprint = Fingerprint {
+        source: source_fingerprint(&opened.source),
+        schema: schema_fingerprint(&opened.catalog, &sel.as_text),
+    };
+
+    let (mut manifest, resumed) = match state {
+        DirState::Existing(m) => {
+            check_resumable(dir, &m, &settings, &fingerprint)?;
+            (*m, true)
+        }
+        DirState::Fresh => {
+            let popts = PlanOptions {
+                chunk_bytes: sel.chunk_bytes,
+                as_text: sel.as_text.clone(),
+            };
+            let tables = plan_tables(opened.leader.client(), &opened.catalog, &popts).await?;
+            let m = Manifest {
+                format: "haul-dump".into(),
+                format_version: FORMAT_VERSION,
+                tool_version: env!("CARGO_PKG_VERSION").into(),
+                source: opened.source.clone(),
+                snapshots: Vec::new(),
+                started_at: now_utc(),
+                finished_at: None,
+                options: settings,
+                fingerprint,
+                tables,
+                partitioned: opened.catalog.partitioned.clone(),
+                enums: opened.catalog.enums.clone(),
+                domains: opened.catalog.domains.clone(),
+            };
+            (m, false)
+        }
+    };
+    manifest.snapshots.push(opened.leader.info.clone());
+    manifest.finished_at = None;
+    let snapshot_index = manifest.snapshots.len() - 1;
+    manifest.write(dir)?;
+    remove_stray_tmp(dir, &manifest)?;
+
+    let (journal, replay) = Journal::open(dir)?;
+    for w in manifest.tables.iter().flat_map(|t| t.warnings.iter()) {
+        observer.event(&Event::Warning { message: w.clone() });
+    }
+    if replay.torn_tail {
+        observer.event(&Event::Warning {
+            message: "the journal's last record was torn by a crash; it was cut off and its chunk will be redone"
+                .into(),
+        });
+    }
+
+    // What is already done: a record whose file is still there with the recorded size.
+    let mut done: BTreeMap<String, ChunkRecord> = BTreeMap::new();
+    for (id, rec) in replay.done {
+        let ok = std::fs::metadata(dir.join(&rec.file))
+            .map(|m| m.len() == rec.bytes)
+            .unwrap_or(false);
+        if ok {
+            done.insert(id, rec);
+        }
+    }
+    let journal = Arc::new(Mutex::new(journal));
+    // ctid ranges are only a partition of the rows within one snapshot: a table split by pages
+    // and left half done is redone whole in this run's snapshot.
+    for t in &manifest.tables {
+        let n_done = t.chunks.iter().filter(|c| done.contains_key(&c.id)).count();
+        if t.split == SplitKind::Pages && n_done > 0 && n_done < t.chunks.len() {
+            let reset: Vec<String> = t
+                .chunks
+                .iter()
+                .filter(|c| done.contains_key(&c.id))
+                .map(|c| c.id.clone())
+                .collect();
+            for id in reset {
+                journal_append(&journal, JournalEntry::Reset { chunk: id.clone() }).await?;
+                done.remove(&id);
+            }
+            observer.event(&Event::Warning {
+                message: format!(
+                    "{} is split by ctid pages and was half done: it is redone whole in the new snapshot",
+                    t.display_name()
+                ),
+            });
+        }
+    }
+    if resumed && !done.is_empty() {
+        observer.event(&Event::Warning {
+            message: format!(
+                "resuming: {} chunk(s) were read in an earlier snapshot, the rest are read in a new one; rows changed in between may be inconsistent across chunks — check with `haul verify` and catch up later",
+                done.len()
+            ),
+        });
+    }
+
+    let progress = Arc::new(Progress::new(manifest.tables.iter().map(|t| {
+        (
+            t.display_name(),
+            t.estimated_rows,
+            t.estimated_bytes,
+            t.chunks.len() as u64,
+        )
+    })));
+    for t in &manifest.tables {
+        if let Some(p) = progress.table(&t.display_name()) {
+            let n = t.chunks.iter().filter(|c| done.contains_key(&c.id)).count() as u64;
+            p.chunks_done.store(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    observer.attach_progress(progress.clone());
+    observer.event(&Event::Started {
+        command: "dump",
+        source: src.to_string(),
+        target: dir.display().to_string(),
+        snapshot: Some(opened.leader.info.id.clone()),
+        tables: manifest.tables.len(),
+        chunks: manifest.chunk_count(),
+        chunks_done: done.len(),
+        estimated_rows: manifest.tables.iter().map(|t| t.estimated_rows).sum(),
+        estimated_bytes: manifest.tables.iter().map(|t| t.estimated_bytes).sum(),
+        resumed,
+        jobs: opts.jobs,
+    });
+
+    let tables: Arc<Vec<TablePlan>> = Arc::new(manifest.tables.clone());
+    let mut queue = VecDeque::new();
+    for (ti, t) in tables.iter().enumerate() {
+        for (ci, c) in t.chunks.iter().enumerate() {
+            if !done.contains_key(&c.id) {
+                queue.push_back((ti, ci));
+            }
+        }
+    }
+    let pending = queue.len();
+    let run = Arc::new(RunState {
+        queue: Mutex::new(queue),
+        tables: tables.clone(),
+        done: Mutex::new(done),
+        failed: Mutex::new(Vec::new()),
+        fatal: Mutex::new(None),
+        timing: Mutex::new(HashMap::new()),
+        journal,
+        observer: observer.clone(),
+        progress: progress.clone(),
+        sink: ParquetSink::new(dir, opts.compression),
+        src: src.clone(),
+        snapshot_id: opened.leader.info.id.clone(),
+        snapshot_index,
+        batch: opts.batch,
+        attempts: opts.attempts.max(1),
+        cancel: cancel.clone(),
+    });
+
+    let workers = opts.jobs.max(1).min(pending.max(1));
+    let mut handles = Vec::new();
+    if pending > 0 {
+        for _ in 0..workers {
+            let run = run.clone();
+            handles.push(tokio::spawn(async move { run.worker().await }));
+        }
+    }
+    for h in handles {
+        if let Err(e) = h.await {
+            run.set_fatal(EngineError::Other(format!("a worker task failed: {e}")));
+        }
+    }
+    opened.leader.finish().await;
+
+    if let Some(e) = run.fatal.lock().expect("not poisoned").take() {
+        return Err(e);
+    }
+    if cancel.is_cancelled() {
+        return Err(EngineError::Interrupted);
+    }
+
+    let done = run.done.lock().expect("not poisoned").clone();
+    let failed = run.failed.lock().expect("not poisoned").clone();
+    let timing = run.timing.lock().expect("not poisoned").clone();
+    let all_done = tables
+        .iter()
+        .all(|t| t.chunks.iter().all(|c| done.contains_key(&c.id)));
+    if all_done {
+        manifest.finished_at = Some(now_utc());
+        manifest.write(dir)?;
+    }
+    let summary = summarize(
+        &tables,
+        &done,
+        &failed,
+        &timing,
+        started.elapsed(),
+        all_done,
+    );
+    observer.event(&Event::Finished(summary.clone()));
+    Ok(summary)
+}
+
+fn check_resumable(
+    dir: &Path,
+    m: &Manifest,
+    settings: &DumpSettings,
+    fingerprint: &Fingerprint,
+) -> Result<()> {
+    let how = "rerun with the same source and options, use another directory, or pass --restart to start over";
+    if m.fingerprint.source != fingerprint.source {
+        return Err(EngineError::Directory(format!(
+            "`{}` holds a dump of another source ({}, database {}); {how}",
+            dir.display(),
+            m.source.url,
+            m.source.database
+        )));
+    }
+    if &m.options != settings {
+        return Err(EngineError::Directory(format!(
+            "`{}` holds a dump made with other options ({}); {how}",
+            dir.display(),
+            describe_settings_diff(&m.options, settings)
+        )));
+    }
+    if m.fingerprint.schema != fingerprint.schema {
+        return Err(EngineError::Directory(format!(
+            "`{}` holds a dump of a different schema: tables or columns changed since it was started; {how}",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+fn describe_settings_diff(old: &DumpSettings, new: &DumpSettings) -> String {
+    let mut d = Vec::new();
+    if old.tables != new.tables {
+        d.push(format!(
+            "--tables was {:?}, now {:?}",
+            old.tables, new.tables
+        ));
+    }
+    if old.exclude != new.exclude {
+        d.push(format!(
+            "--exclude was {:?}, now {:?}",
+            old.exclude, new.exclude
+        ));
+    }
+    if old.as_text != new.as_text {
+        d.push(format!(
+            "--as-text was {:?}, now {:?}",
+            old.as_text, new.as_text
+        ));
+    }
+    if old.chunk_bytes != new.chunk_bytes {
+        d.push(format!(
+            "--chunk-bytes was {}, now {}",
+            old.chunk_bytes, new.chunk_bytes
+        ));
+    }
+    if old.compression != new.compression {
+        d.push(format!(
+            "--compression was {}, now {}",
+            old.compression, new.compression
+        ));
+    }
+    d.join("; ")
+}
+
+async fn journal_append(journal: &Arc<Mutex<Journal>>, entry: JournalEntry) -> Result<()> {
+    let journal = journal.clone();
+    tokio::task::spawn_blocking(move || journal.lock().expect("not poisoned").append(&entry))
+        .await
+        .map_err(|e| EngineError::Other(format!("journal writer failed: {e}")))?
+}
+
+fn summarize(
+    tables: &[TablePlan],
+    done: &BTreeMap<String, ChunkRecord>,
+    failed: &[FailedChunk],
+    timing: &HashMap<String, (Instant, Instant)>,
+    elapsed: Duration,
+    ok: bool,
+) -> RunSummary {
+    let mut out = Vec::new();
+    for t in tables {
+        let name = t.display_name();
+        let recs: Vec<&ChunkRecord> = t.chunks.iter().filter_map(|c| done.get(&c.id)).collect();
+        let prefix = format!("{name}#");
+        out.push(TableSummary {
+            rows: recs.iter().map(|r| r.rows).sum(),
+            chunks: recs.len(),
+            chunks_failed: failed
+                .iter()
+                .filter(|f| f.chunk.starts_with(&prefix))
+                .count(),
+            bytes: recs.iter().map(|r| r.bytes).sum(),
+            seconds: timing
+                .get(&name)
+                .map(|(a, b)| (*b - *a).as_secs_f64())
+                .unwrap_or(0.0),
+            table: name,
+        });
+    }
+    RunSummary {
+        ok: ok && failed.is_empty(),
+        rows: out.iter().map(|t| t.rows).sum(),
+        bytes: out.iter().map(|t| t.bytes).sum(),
+        chunks: out.iter().map(|t| t.chunks).sum(),
+        tables: out,
+        failed_chunks: failed.to_vec(),
+        seconds: elapsed.as_secs_f64(),
+    }
+}
+
+/// Shared state of a run's workers.
+struct RunState {
+    queue: Mutex<VecDeque<(usize, usize)>>,
+    tables: Arc<Vec<TablePlan>>,
+    done: Mutex<BTreeMap<String, ChunkRecord>>,
+    failed: Mutex<Vec<FailedChunk>>,
+    fatal: Mutex<Option<EngineError>>,
+    timing: Mutex<HashMap<String, (Instant, Instant)>>,
+    journal: Arc<Mutex<Journal>>,
+    observer: Arc<dyn Observer>,
+    progress: Arc<Progress>,
+    sink: ParquetSink,
+    src: PgEndpoint,
+    snapshot_id: String,
+    snapshot_index: usize,
+    batch: BatchLimits,
+    attempts: u32,
+    cancel: CancellationToken,
+}
+
+impl RunState {
+    fn set_fatal(&self, e: EngineError) {
+        let mut f = self.fatal.lock().expect("not poisoned");
+        if f.is_none() {
+            *f = Some(e);
+        }
+        self.cancel.cancel();
+    }
+
+    fn next(&self) -> Option<(usize, usize)> {
+        if self.cancel.is_cancelled() {
+            return None;
+        }
+        self.queue.lock().expect("not poisoned").pop_front()
+    }
+
+    async fn worker(self: Arc<Self>) {
+        let mut session: Option<SnapshotWorker> = None;
+        while let Some((ti, ci)) = self.next() {
+            let table = &self.tables[ti];
+            let chunk = &table.chunks[ci];
+            let name = table.display_name();
+            {
+                let mut timing = self.timing.lock().expect("not poisoned");
+                if !timing.contains_key(&name) {
+                    let now = Instant::now();
+                    timing.insert(name.clone(), (now, now));
+                    self.observer.event(&Event::TableStarted {
+                        table: name.clone(),
+                        chunks: table.chunks.len(),
+                        estimated_rows: table.estimated_rows,
+                        estimated_bytes: table.estimated_bytes,
+                    });
+                }
+            }
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let t0 = Instant::now();
+                let result = self.run_chunk(&mut session, table, chunk).await;
+                match result {
+                    Ok(receipt) => {
+                        if let Err(e) = self.record(table, chunk, &receipt, t0.elapsed()).await {
+                            self.set_fatal(e);
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        // The session's transaction is aborted (or gone): open a new one.
+                        session = None;
+                        if self.cancel.is_cancelled()
+                            && self.fatal.lock().expect("not poisoned").is_none()
+                        {
+                            return;
+                        }
+                        let e = e.in_chunk(&chunk.id);
+                        if e.is_fatal() {
+                            self.set_fatal(e);
+                            return;
+                        }
+                        let retrying = e.is_retryable() && attempt < self.attempts;
+                        self.observer.event(&Event::ChunkFailed {
+                            table: name.clone(),
+                            chunk: chunk.id.clone(),
+                            error: e.to_string(),
+                            attempt,
+                            retrying,
+                        });
+                        if retrying {
+                            let backoff = Duration::from_millis(500 * (1 << attempt.min(5)));
+                            tokio::select! {
+                                _ = tokio::time::sleep(backoff) => continue,
+                                _ = self.cancel.cancelled() => return,
+                            }
+                        }
+                        self.failed.lock().expect("not poisoned").push(FailedChunk {
+                            chunk: chunk.id.clone(),
+                            error: e.to_string(),
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One attempt at one chunk: read and write concurrently through a bounded channel.
+    async fn run_chunk(
+        &self,
+        session: &mut Option<SnapshotWorker>,
+        table: &TablePlan,
+        chunk: &ChunkSpec,
+    ) -> Result<Receipt> {
+        if session.is_none() {
+            *session = Some(SnapshotWorker::open(&self.src, &self.snapshot_id).await?);
+        }
+        let worker = session.as_mut().expect("just opened");
+        let progress: Option<Arc<TableProgress>> = self.progress.table(&table.display_name());
+        let (tx, rx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
+        let read = async move {
+            let r = tokio::select! {
+                r = crate::source::pg::read_chunk(worker, table, chunk, self.batch, &tx, progress.as_deref()) => r,
+                _ = self.cancel.cancelled() => Err(EngineError::Interrupted),
+            };
+            drop(tx);
+            r
+        };
+        let write = self.sink.write_chunk(table, chunk, rx);
+        let (read, write) = tokio::join!(read, write);
+        match (read, write) {
+            (Ok(_), Ok(receipt)) => Ok(receipt),
+            (Ok(_), Err(we)) => Err(we),
+            (Err(EngineError::Interrupted), _) => Err(EngineError::Interrupted),
+            (Err(re), Err(we)) if is_sink_gone(&re) => Err(we),
+            (Err(re), _) => Err(re),
+        }
+    }
+
+    /// Makes a committed chunk count: journal line (durable), then events.
+    async fn record(
+        &self,
+        table: &TablePlan,
+        chunk: &ChunkSpec,
+        receipt: &Receipt,
+        elapsed: Duration,
+    ) -> Result<()> {
+        let rec = ChunkRecord {
+            chunk: chunk.id.clone(),
+            file: chunk.file.clone(),
+            rows: receipt.rows,
+            bytes: receipt.bytes,
+            checksum: receipt.digest.sum_hex(),
+            snapshot: self.snapshot_index,
+            seconds: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+        };
+        journal_append(&self.journal, JournalEntry::Done(rec.clone())).await?;
+        let name = table.display_name();
+        self.observer.event(&Event::ChunkDone {
+            table: name.clone(),
+            chunk: chunk.id.clone(),
+            rows: rec.rows,
+            bytes: rec.bytes,
+            checksum: rec.checksum.clone(),
+            seconds: rec.seconds,
+        });
+        if let Some(p) = self.progress.table(&name) {
+            p.chunks_done
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let (table_done, rows, bytes, n) = {
+            let mut done = self.done.lock().expect("not poisoned");
+            done.insert(rec.chunk.clone(), rec);
+            let recs: Vec<&ChunkRecord> = table
+                .chunks
+                .iter()
+                .filter_map(|c| done.get(&c.id))
+                .collect();
+            (
+                recs.len() == table.chunks.len(),
+                recs.iter().map(|r| r.rows).sum::<u64>(),
+                recs.iter().map(|r| r.bytes).sum::<u64>(),
+                recs.len(),
+            )
+        };
+        let seconds = {
+            let mut timing = self.timing.lock().expect("not poisoned");
+            let entry = timing
+                .entry(name.clone())
+                .or_insert((Instant::now(), Instant::now()));
+            entry.1 = Instant::now();
+            (entry.1 - entry.0).as_secs_f64()
+        };
+        if table_done {
+            self.observer.event(&Event::TableDone {
+                table: name,
+                rows,
+                chunks: n,
+                bytes,
+                seconds,
+            });
+        }
+        Ok(())
+    }
+}
+
+fn is_sink_gone(e: &EngineError) -> bool {
+    matches!(e, EngineError::Other(m) if m == "the chunk's writer stopped")
+}

@@ -1,0 +1,186 @@
+//! The one error type of the engine. Context is added once, where it is known: a chunk error
+//! names its chunk, a codec error its table and chunk, a database error its SQLSTATE.
+
+use std::io;
+use std::path::PathBuf;
+
+use haul_formats::FormatError;
+
+/// What went wrong, with where.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// Bad arguments: a malformed URL, a glob matching no table, an unknown option value.
+    #[error("{0}")]
+    Usage(String),
+
+    /// Could not connect or authenticate.
+    #[error("cannot connect to {endpoint}: {reason}")]
+    Connect { endpoint: String, reason: String },
+
+    /// A statement failed on a server; `what` says which step.
+    #[error("{what}: {}", pg_message(source))]
+    Postgres {
+        what: String,
+        source: tokio_postgres::Error,
+    },
+
+    /// A codec error inside a chunk.
+    #[error("chunk `{chunk}`: {source}")]
+    Format { chunk: String, source: FormatError },
+
+    /// A file-system error on a path.
+    #[error("{what} `{}`: {}", path.display(), io_message(source))]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+
+    /// The dump directory cannot be used as asked (another source, another schema, not a dump).
+    #[error("{0}")]
+    Directory(String),
+
+    /// The manifest or journal is unreadable or inconsistent.
+    #[error("manifest `{}`: {reason}", path.display())]
+    Manifest { path: PathBuf, reason: String },
+
+    /// The source changed under the run in a way that stops it (a table dropped or altered).
+    #[error("{0}")]
+    SourceChanged(String),
+
+    /// An error tied to one chunk of one table.
+    #[error("chunk `{chunk}`: {source}")]
+    Chunk {
+        chunk: String,
+        source: Box<EngineError>,
+    },
+
+    /// The run was interrupted (Ctrl-C); everything committed so far is kept.
+    #[error("interrupted")]
+    Interrupted,
+
+    /// Anything else the engine knows to be wrong, said plainly.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Result alias for the engine.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl EngineError {
+    /// Wraps a database error with the step that failed.
+    pub fn pg(what: impl Into<String>, source: tokio_postgres::Error) -> Self {
+        Self::Postgres {
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// Wraps an I/O error with what was being done to which path.
+    pub fn io(what: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Self::Io {
+            what,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Attaches a chunk id (once: an error that already names a chunk is left alone).
+    pub fn in_chunk(self, chunk: &str) -> Self {
+        match self {
+            e @ (Self::Chunk { .. } | Self::Format { .. }) => e,
+            e => Self::Chunk {
+                chunk: chunk.to_string(),
+                source: Box::new(e),
+            },
+        }
+    }
+
+    /// The innermost error, through chunk wrappers.
+    pub fn root(&self) -> &EngineError {
+        match self {
+            Self::Chunk { source, .. } => source.root(),
+            e => e,
+        }
+    }
+
+    /// True when retrying the same work may succeed: a dropped connection, a serialization
+    /// failure or deadlock, a killed backend, an I/O hiccup on the wire.
+    pub fn is_retryable(&self) -> bool {
+        match self.root() {
+            Self::Postgres { source, .. } => pg_is_retryable(source),
+            _ => false,
+        }
+    }
+
+    /// True when the whole run must stop (no point going on with other chunks): disk full,
+    /// the snapshot lost, the source altered, interrupted.
+    pub fn is_fatal(&self) -> bool {
+        match self.root() {
+            Self::Io { source, .. } => is_disk_full(source),
+            Self::SourceChanged(_) | Self::Interrupted | Self::Directory(_) => true,
+            Self::Connect { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// True for "no space left" and "quota exceeded" errors.
+pub fn is_disk_full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    ) || matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+}
+
+fn io_message(e: &io::Error) -> String {
+    if is_disk_full(e) {
+        format!("{e} (disk full: free some space, then rerun the same command to resume)")
+    } else if e.raw_os_error() == Some(libc::EROFS) {
+        format!("{e} (the file system is read-only: choose a writable directory)")
+    } else {
+        e.to_string()
+    }
+}
+
+/// SQLSTATE classes worth a retry: connection exceptions (08), serialization failure and
+/// deadlock (40001, 40P01), operator intervention such as a terminated backend (57P01..03).
+fn pg_is_retryable(e: &tokio_postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        Some(code) => {
+            let c = code.code();
+            c.starts_with("08") || c == "40001" || c == "40P01" || c.starts_with("57P")
+        }
+        // No SQLSTATE: an I/O error on the socket, an unexpected EOF.
+        None => e.as_db_error().is_none(),
+    }
+}
+
+/// A database error as one line: the server's message with its SQLSTATE, detail and hint.
+pub fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+            if let Some(d) = db.detail() {
+                s.push_str(&format!("; {d}"));
+            }
+            if let Some(h) = db.hint() {
+                s.push_str(&format!("; hint: {h}"));
+            }
+            s
+        }
+        None => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                s.push_str(&format!(": {inner}"));
+                src = inner.source();
+            }
+            s
+        }
+    }
+}

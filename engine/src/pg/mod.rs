@@ -1,0 +1,21 @@
+//! PostgreSQL: connections, catalog, planning queries, snapshots.
+
+pub mod catalog;
+pub mod conn;
+pub mod planner;
+pub mod snapshot;
+
+/// Quotes an identifier: `"a""b"`.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// Quotes a string literal (standard_conforming_strings is on in haul's sessions): `'it''s'`.
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// `"schema"."table"`.
+pub fn qualified(schema: &str, table: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(table))
+}

@@ -1,0 +1,515 @@
+//! Planning a PostgreSQL table: resolve its columns to Arrow, pick a split, compute chunk bounds.
+//!
+//! Run inside the run's snapshot (a REPEATABLE READ transaction), so min/max and samples
+//! describe the rows the workers will read. Correctness never depends on the bounds (the first
+//! and last chunks are open-ended); only chunk sizes do.
+
+use haul_formats::pgtypes::{self, PgKind, ResolveOptions};
+use tokio_postgres::Client;
+
+use crate::error::{EngineError, Result};
+use crate::pg::catalog::{PgCatalog, PgTable};
+use crate::pg::{qualified, quote_ident};
+use crate::plan::{
+    ChunkRange, ChunkSpec, ColumnPlan, KeyPlan, SplitKind, TablePlan, chunk_count,
+    chunks_from_bounds, even_int_bounds, page_bounds, quantile_bounds, table_dir,
+};
+
+/// Default chunk size: about 128 MiB of source data.
+pub const DEFAULT_CHUNK_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Tables up to this many (estimated) rows get exact quantile bounds from one sorted scan of
+/// the key; bigger ones are sampled with `TABLESAMPLE SYSTEM`.
+const EXACT_QUANTILE_MAX_ROWS: u64 = 1_000_000;
+
+/// Options that shape a plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Target source bytes per chunk.
+    pub chunk_bytes: u64,
+    /// Columns to carry as text whatever their type: `schema.table.column` or `table.column`.
+    pub as_text: Vec<String>,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+            as_text: Vec::new(),
+        }
+    }
+}
+
+/// Plans every table of the catalog, largest first (the scheduler's order).
+pub async fn plan_tables(
+    client: &Client,
+    catalog: &PgCatalog,
+    opts: &PlanOptions,
+) -> Result<Vec<TablePlan>> {
+    check_as_text_patterns(catalog, &opts.as_text)?;
+    let block_size: i64 = client
+        .query_one("SELECT current_setting('block_size')::int8", &[])
+        .await
+        .map_err(|e| EngineError::pg("reading block_size", e))?
+        .get(0);
+    let mut plans = Vec::with_capacity(catalog.tables.len());
+    for t in &catalog.tables {
+        plans.push(plan_table(client, catalog, t, opts, block_size.max(1) as u64).await?);
+    }
+    plans.sort_by(|a, b| {
+        b.estimated_bytes
+            .cmp(&a.estimated_bytes)
+            .then_with(|| a.display_name().cmp(&b.display_name()))
+    });
+    Ok(plans)
+}
+
+fn as_text_matches(pattern: &str, t: &PgTable, column: &str) -> bool {
+    pattern == format!("{}.{}.{}", t.schema, t.name, column)
+        || pattern == format!("{}.{}", t.name, column)
+}
+
+fn check_as_text_patterns(catalog: &PgCatalog, patterns: &[String]) -> Result<()> {
+    for p in patterns {
+        let hit = catalog
+            .tables
+            .iter()
+            .any(|t| t.columns.iter().any(|c| as_text_matches(p, t, &c.name)));
+        if !hit {
+            return Err(EngineError::Usage(format!(
+                "--as-text `{p}` names no column of the selected tables (use schema.table.column or table.column)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn plan_table(
+    client: &Client,
+    catalog: &PgCatalog,
+    t: &PgTable,
+    opts: &PlanOptions,
+    block_size: u64,
+) -> Result<TablePlan> {
+    let display = format!("{}.{}", t.schema, t.name);
+    let mut columns = Vec::with_capacity(t.columns.len());
+    let mut fields = Vec::with_capacity(t.columns.len());
+    let mut warnings = Vec::new();
+    for c in &t.columns {
+        let ropts = ResolveOptions {
+            money_scale: catalog.money_scale,
+            force_text: opts.as_text.iter().any(|p| as_text_matches(p, t, &c.name)),
+        };
+        let resolved = pgtypes::resolve(&c.ty, ropts);
+        if let Some(reason) = &resolved.text_reason {
+            warnings.push(format!(
+                "{display}.{} ({}) is carried as text: {reason}",
+                c.name, c.ty.display
+            ));
+        }
+        fields.push(pgtypes::arrow_field(&c.name, &c.ty, &resolved, !c.not_null));
+        columns.push(ColumnPlan {
+            name: c.name.clone(),
+            source_type: c.ty.display.clone(),
+            kind: resolved.kind,
+            read_as: resolved.read_as,
+            nullable: !c.not_null,
+        });
+    }
+    let key = t.key.as_ref().map(|k| KeyPlan {
+        columns: k.columns.clone(),
+        cast_types: k
+            .positions
+            .iter()
+            .map(|p| t.columns[*p].cast_type.clone())
+            .collect(),
+        positions: k.positions.clone(),
+        source: k.source.clone(),
+    });
+
+    let (estimated_rows, rows_guessed) = match t.reltuples {
+        Some(r) => (r.round() as u64, false),
+        None => (guess_rows(t), true),
+    };
+    let estimated_bytes = t.total_bytes;
+    let n = chunk_count(estimated_bytes, opts.chunk_bytes);
+    let (split, split_reason, chunks) = if n < 2 {
+        (
+            SplitKind::Whole,
+            format!(
+                "one chunk: {} fits in the chunk size ({})",
+                human_bytes(estimated_bytes),
+                human_bytes(opts.chunk_bytes)
+            ),
+            chunks_from_bounds::<u32>(&t.schema, &t.name, &[], |_, _| ChunkRange::Whole),
+        )
+    } else {
+        match &key {
+            Some(k) => split_by_key(client, t, k, &columns, n, estimated_rows).await?,
+            None => split_by_pages(t, catalog.server_version_num, n, block_size),
+        }
+    };
+    if key.is_none() && split != SplitKind::Pages && n >= 2 {
+        warnings.push(format!("{display}: {split_reason}"));
+    }
+    Ok(TablePlan {
+        schema: t.schema.clone(),
+        name: t.name.clone(),
+        dir: table_dir(&t.schema, &t.name),
+        partition_of: t.partition_of.clone(),
+        columns,
+        key,
+        estimated_rows,
+        rows_guessed,
+        estimated_bytes,
+        split,
+        split_reason,
+        chunks,
+        arrow_schema: arrow_schema::Schema::new(fields),
+        warnings,
+        ddl: t.ddl.clone(),
+    })
+}
+
+/// A row estimate for a never-analyzed table: heap pages × a typical tuple density.
+fn guess_rows(t: &PgTable) -> u64 {
+    if t.heap_bytes == 0 {
+        return 0;
+    }
+    let width: u64 = 24 + t.columns.len() as u64 * 12;
+    t.heap_bytes / width.max(1)
+}
+
+type Split = (SplitKind, String, Vec<ChunkSpec>);
+
+async fn split_by_key(
+    client: &Client,
+    t: &PgTable,
+    key: &KeyPlan,
+    columns: &[ColumnPlan],
+    n: usize,
+    estimated_rows: u64,
+) -> Result<Split> {
+    let table = qualified(&t.schema, &t.name);
+    let key_desc = key
+        .columns
+        .iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let make_key = |lo: Option<Vec<String>>, hi: Option<Vec<String>>| ChunkRange::Key { lo, hi };
+    let integer = key.positions.len() == 1
+        && matches!(
+            columns[key.positions[0]].kind,
+            PgKind::Int2 | PgKind::Int4 | PgKind::Int8
+        );
+
+    if integer {
+        let col = quote_ident(&key.columns[0]);
+        let row = client
+            .query_one(
+                &format!("SELECT min({col})::int8, max({col})::int8 FROM ONLY {table}"),
+                &[],
+            )
+            .await
+            .map_err(|e| EngineError::pg(format!("reading the key range of {table}"), e))?;
+        let (Some(min), Some(max)) = (row.get::<_, Option<i64>>(0), row.get::<_, Option<i64>>(1))
+        else {
+            return Ok((
+                SplitKind::Whole,
+                "one chunk: the table is empty".to_string(),
+                chunks_from_bounds::<u32>(&t.schema, &t.name, &[], |_, _| ChunkRange::Whole),
+            ));
+        };
+        let bounds = even_int_bounds(min, max, n);
+        let largest = largest_bucket_share(
+            client,
+            &table,
+            &col,
+            min,
+            max,
+            bounds.len() + 1,
+            estimated_rows,
+        )
+        .await?;
+        let parts = bounds.len() + 1;
+        // Even ranges are fine when no range holds more than twice its share (at most 3/4 of
+        // the rows when there are only two or three ranges).
+        if parts < 2 || largest <= (2.0 / parts as f64).min(0.75) {
+            let text: Vec<Vec<String>> = bounds.iter().map(|b| vec![b.to_string()]).collect();
+            let chunks = chunks_from_bounds(&t.schema, &t.name, &text, make_key);
+            return Ok((
+                SplitKind::IntRanges,
+                format!(
+                    "integer key {key_desc} ({}): {} even ranges over [{min}, {max}]",
+                    key.source,
+                    chunks.len()
+                ),
+                chunks,
+            ));
+        }
+        let bounds = sample_bounds(client, t, key, n, estimated_rows).await?;
+        let chunks = chunks_from_bounds(&t.schema, &t.name, &bounds, make_key);
+        return Ok((
+            SplitKind::SampledRanges,
+            format!(
+                "integer key {key_desc} ({}) is skewed (one of {parts} even ranges would hold {:.0}% of the rows): {} ranges from sampled boundaries",
+                key.source,
+                largest * 100.0,
+                chunks.len()
+            ),
+            chunks,
+        ));
+    }
+
+    let bounds = sample_bounds(client, t, key, n, estimated_rows).await?;
+    let chunks = chunks_from_bounds(&t.schema, &t.name, &bounds, make_key);
+    let what = if key.columns.len() > 1 {
+        "composite key"
+    } else {
+        "key"
+    };
+    Ok((
+        SplitKind::SampledRanges,
+        format!(
+            "{what} {key_desc} ({}): {} ranges from {} boundaries",
+            key.source,
+            chunks.len(),
+            if estimated_rows <= EXACT_QUANTILE_MAX_ROWS {
+                "exact quantile"
+            } else {
+                "sampled"
+            }
+        ),
+        chunks,
+    ))
+}
+
+/// The share of rows in the fullest of `parts` even ranges (from a sample on big tables).
+async fn largest_bucket_share(
+    client: &Client,
+    table: &str,
+    col: &str,
+    min: i64,
+    max: i64,
+    parts: usize,
+    estimated_rows: u64,
+) -> Result<f64> {
+    if parts < 2 {
+        return Ok(1.0);
+    }
+    let sample = sample_clause(estimated_rows, parts);
+    let sql = format!(
+        "SELECT coalesce(max(c)::float8 / nullif(sum(c), 0)::float8, 0) FROM ( \
+           SELECT width_bucket({col}::numeric, {min}::numeric, {max}::numeric + 1, {parts}) AS b, \
+                  count(*) AS c FROM ONLY {table} {sample} GROUP BY 1) s"
+    );
+    let row = client
+        .query_one(&sql, &[])
+        .await
+        .map_err(|e| EngineError::pg(format!("sampling the key distribution of {table}"), e))?;
+    Ok(row.get(0))
+}
+
+/// `TABLESAMPLE SYSTEM (p)` sized for about 100 rows per chunk (at least 20 000), or nothing
+/// for tables small enough to read whole.
+fn sample_clause(estimated_rows: u64, parts: usize) -> String {
+    if estimated_rows <= EXACT_QUANTILE_MAX_ROWS {
+        return String::new();
+    }
+    let want = (parts as f64 * 100.0).max(20_000.0);
+    let pct = (want / estimated_rows as f64 * 100.0).clamp(0.001, 100.0);
+    format!("TABLESAMPLE SYSTEM ({pct:.4})")
+}
+
+/// Lower bounds of chunks 2..=n as key text tuples, from exact quantiles (small tables) or a
+/// block sample (big ones).
+async fn sample_bounds(
+    client: &Client,
+    t: &PgTable,
+    key: &KeyPlan,
+    n: usize,
+    estimated_rows: u64,
+) -> Result<Vec<Vec<String>>> {
+    let table = qualified(&t.schema, &t.name);
+    let cols: Vec<String> = key.columns.iter().map(|c| quote_ident(c)).collect();
+    let order = cols.join(", ");
+    let texts = cols
+        .iter()
+        .map(|c| format!("{c}::text"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let width = cols.len();
+    let read = |rows: Vec<tokio_postgres::Row>| -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| (0..width).map(|i| r.get::<_, String>(i)).collect())
+            .collect()
+    };
+    if estimated_rows > EXACT_QUANTILE_MAX_ROWS {
+        let sql = format!(
+            "SELECT {texts} FROM ONLY {table} {} ORDER BY {order}",
+            sample_clause(estimated_rows, n)
+        );
+        let rows = client
+            .query(&sql, &[])
+            .await
+            .map_err(|e| EngineError::pg(format!("sampling the key of {table}"), e))?;
+        let sample = read(rows);
+        if sample.len() >= n * 10 {
+            return Ok(quantile_bounds(&sample, n));
+        }
+    }
+    // Exact: every ceil(count / n)-th key in key order starts a chunk.
+    let sql = format!(
+        "SELECT {texts} FROM (SELECT {order}, row_number() OVER (ORDER BY {order}) AS haul_rn, \
+                count(*) OVER () AS haul_cnt FROM ONLY {table}) s \
+          WHERE haul_rn > 1 AND (haul_rn - 1) % greatest(ceil(haul_cnt::numeric / {n})::int8, 1) = 0 \
+          ORDER BY haul_rn"
+    );
+    let rows = client
+        .query(&sql, &[])
+        .await
+        .map_err(|e| EngineError::pg(format!("computing key quantiles of {table}"), e))?;
+    Ok(read(rows))
+}
+
+fn split_by_pages(t: &PgTable, server_version_num: i32, n: usize, block_size: u64) -> Split {
+    let whole = |reason: String| {
+        (
+            SplitKind::Whole,
+            reason,
+            chunks_from_bounds::<u32>(&t.schema, &t.name, &[], |_, _| ChunkRange::Whole),
+        )
+    };
+    if server_version_num < 140000 {
+        return whole(
+            "one chunk: no primary key or NOT NULL unique key, and PostgreSQL < 14 cannot scan ctid ranges"
+                .to_string(),
+        );
+    }
+    let pages = t.heap_bytes / block_size;
+    let bounds = page_bounds(pages, n);
+    if bounds.is_empty() {
+        return whole("one chunk: too few heap pages to split".to_string());
+    }
+    let chunks = chunks_from_bounds(&t.schema, &t.name, &bounds, |lo, hi| ChunkRange::Pages {
+        lo,
+        hi,
+    });
+    let per = bounds.first().copied().unwrap_or(0);
+    (
+        SplitKind::Pages,
+        format!(
+            "no primary key or NOT NULL unique key: {} ctid page ranges of {per} pages ({} heap + TOAST)",
+            chunks.len(),
+            human_bytes(t.total_bytes)
+        ),
+        chunks,
+    )
+}
+
+/// The predicate selecting a chunk's rows, `None` for the whole table.
+pub fn chunk_predicate(key: Option<&KeyPlan>, range: &ChunkRange) -> Option<String> {
+    match range {
+        ChunkRange::Whole => None,
+        ChunkRange::Pages { lo, hi } => {
+            let mut parts = Vec::new();
+            if let Some(lo) = lo {
+                parts.push(format!("ctid >= '({lo},0)'::tid"));
+            }
+            if let Some(hi) = hi {
+                parts.push(format!("ctid < '({hi},0)'::tid"));
+            }
+            (!parts.is_empty()).then(|| parts.join(" AND "))
+        }
+        ChunkRange::Key { lo, hi } => {
+            let key = key?;
+            let lhs = if key.columns.len() == 1 {
+                quote_ident(&key.columns[0])
+            } else {
+                format!(
+                    "({})",
+                    key.columns
+                        .iter()
+                        .map(|c| quote_ident(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let literal = |vals: &Vec<String>| {
+                let items: Vec<String> = vals
+                    .iter()
+                    .zip(&key.cast_types)
+                    .map(|(v, t)| format!("{}::{t}", crate::pg::quote_literal(v)))
+                    .collect();
+                if items.len() == 1 {
+                    items[0].clone()
+                } else {
+                    format!("ROW({})", items.join(", "))
+                }
+            };
+            let mut parts = Vec::new();
+            if let Some(lo) = lo {
+                parts.push(format!("{lhs} >= {}", literal(lo)));
+            }
+            if let Some(hi) = hi {
+                parts.push(format!("{lhs} < {}", literal(hi)));
+            }
+            (!parts.is_empty()).then(|| parts.join(" AND "))
+        }
+    }
+}
+
+/// `1.5 GiB`-style sizes for messages.
+pub fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn predicates() {
+        let key = KeyPlan {
+            columns: vec!["a".into(), "B".into()],
+            cast_types: vec!["text".into(), "integer".into()],
+            positions: vec![0, 1],
+            source: "primary key".into(),
+        };
+        let r = ChunkRange::Key {
+            lo: Some(vec!["it's".into(), "5".into()]),
+            hi: None,
+        };
+        assert_eq!(
+            chunk_predicate(Some(&key), &r).as_deref(),
+            Some("(\"a\", \"B\") >= ROW('it''s'::text, '5'::integer)")
+        );
+        let r = ChunkRange::Pages {
+            lo: Some(3),
+            hi: Some(9),
+        };
+        assert_eq!(
+            chunk_predicate(None, &r).as_deref(),
+            Some("ctid >= '(3,0)'::tid AND ctid < '(9,0)'::tid")
+        );
+        assert_eq!(chunk_predicate(None, &ChunkRange::Whole), None);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(128 * 1024 * 1024), "128.0 MiB");
+    }
+}

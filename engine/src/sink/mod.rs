@@ -1,0 +1,15 @@
+//! Sinks: consume one chunk's batches and commit them, or roll back, before returning
+//! (DESIGN.md §2 "Sinks commit per chunk").
+
+pub mod parquet;
+
+use haul_formats::checksum::ChunkDigest;
+
+/// What a sink committed for a chunk.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub rows: u64,
+    /// Bytes written (the file's size for a Parquet sink).
+    pub bytes: u64,
+    pub digest: ChunkDigest,
+}

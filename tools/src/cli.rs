@@ -1,0 +1,156 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use haul_formats::parquet_io::ParquetCompression;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    done (and verified, for verify)
+  1    finished, but some chunks failed or differ (rerun dump to resume; verify lists them)
+  2    fatal: usage, connection, schema, directory, disk full, source changed
+  130  interrupted (Ctrl-C); rerun the same command to resume
+
+Passwords come from the URL, PGPASSWORD or ~/.pgpass and are never printed or stored.";
+
+/// haul moves whole databases fast and provably: consistent chunked dumps to Parquet,
+/// verified by row counts and checksums, resumable after a crash.
+#[derive(Debug, Parser)]
+#[command(name = "haul", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Emit JSON Lines events on stdout (`{"type": …, "data": {…}}`) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// No progress bars and no summary; errors are still printed.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show how a dump would go: tables, sizes, chunk plan, Arrow types, warnings. Moves no data.
+    Plan(PlanArgs),
+    /// Dump a PostgreSQL database into DIR: one zstd Parquet file per chunk, a manifest and a
+    /// journal; rerun the same command to resume after a crash.
+    Dump(DumpArgs),
+    /// Re-read every chunk file of a dump and check rows and checksums against the journal.
+    Verify(VerifyArgs),
+}
+
+/// Which tables, and how they are read.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only tables matching GLOB (repeatable). `schema.table` if it has a dot, else the table
+    /// name in any schema. A partitioned table brings its partitions.
+    #[arg(long = "tables", short = 't', value_name = "GLOB", num_args = 1..)]
+    pub tables: Vec<String>,
+
+    /// Skip tables matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB", num_args = 1..)]
+    pub exclude: Vec<String>,
+
+    /// Carry a column as its exact PostgreSQL text form whatever its type
+    /// (`schema.table.column` or `table.column`, repeatable).
+    #[arg(long = "as-text", value_name = "COLUMN", num_args = 1..)]
+    pub as_text: Vec<String>,
+
+    /// Target source bytes per chunk, e.g. 128MiB, 1GiB, 64KiB.
+    #[arg(long, value_name = "SIZE", default_value = "128MiB", value_parser = parse_size)]
+    pub chunk_bytes: u64,
+
+    /// Seconds to wait for table locks at the start before giving up.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub lock_wait_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Source database URL, e.g. postgres://user@host:5432/db.
+    pub source: String,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Source database URL, e.g. postgres://user@host:5432/db.
+    pub source: String,
+
+    /// Output directory (created if missing; must be empty or hold an earlier dump to resume).
+    pub dir: PathBuf,
+
+    /// Parallel workers (one database connection each, plus one holding the snapshot).
+    #[arg(long, short, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Parquet compression: zstd[:LEVEL] (1-22), snappy, lz4 or none.
+    #[arg(long, value_name = "CODEC", default_value = "zstd:3")]
+    pub compression: ParquetCompression,
+
+    /// Discard an earlier dump in DIR and start over.
+    #[arg(long)]
+    pub restart: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A dump directory.
+    pub dir: PathBuf,
+
+    /// Parallel file readers.
+    #[arg(long, short, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+}
+
+/// Parses `128MiB`, `1GiB`, `64KiB`, `1G`, `500M`, `4096`. K/M/G/T are binary (1024) units.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("invalid size `{s}` (examples: 128MiB, 1GiB, 65536)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        "t" | "tb" | "tib" => 1 << 40,
+        u => {
+            return Err(format!(
+                "unknown size unit `{u}` in `{s}` (use KiB, MiB, GiB)"
+            ));
+        }
+    };
+    let v = (n * mult as f64) as u64;
+    if v == 0 {
+        return Err(format!("size `{s}` must be positive"));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("128MiB"), Ok(128 << 20));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("1.5G"), Ok(3 << 29));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12parsecs").is_err());
+    }
+}
