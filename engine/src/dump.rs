@@ -218,11 +218,12 @@ pub async fn dump(
     cancel: CancellationToken,
 ) -> Result<RunSummary> {
     let started = Instant::now();
-    let state = prepare(dir, opts.restart)?;
     let opened = tokio::select! {
         r = open_run(src, &opts.selection) => r?,
         _ = cancel.cancelled() => return Err(EngineError::Interrupted),
     };
+    // Only once the source answered: a typo in the URL leaves no empty directory behind.
+    let state = prepare(dir, opts.restart)?;
     let sel = &opts.selection;
     let settings = DumpSettings {
         tables: sel.tables.clone(),
@@ -623,7 +624,7 @@ impl RunState {
                         self.observer.event(&Event::ChunkFailed {
                             table: name.clone(),
                             chunk: chunk.id.clone(),
-                            error: e.to_string(),
+                            error: e.detail(),
                             attempt,
                             retrying,
                         });
@@ -636,7 +637,7 @@ impl RunState {
                         }
                         self.failed.lock().expect("not poisoned").push(FailedChunk {
                             chunk: chunk.id.clone(),
-                            error: e.to_string(),
+                            error: e.detail(),
                         });
                         break;
                     }

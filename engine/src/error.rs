@@ -97,6 +97,15 @@ impl EngineError {
         }
     }
 
+    /// The message without the chunk id, for places that show the chunk next to it.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Chunk { source, .. } => source.detail(),
+            Self::Format { source, .. } => source.to_string(),
+            e => e.to_string(),
+        }
+    }
+
     /// The innermost error, through chunk wrappers.
     pub fn root(&self) -> &EngineError {
         match self {

@@ -92,7 +92,39 @@ pub struct HumanObserver {
 struct BarState {
     overall: Option<ProgressBar>,
     tables: HashMap<String, ProgressBar>,
-    last: Option<(Instant, u64, u64)>,
+    /// Last (time, rows, bytes) sample per bar ("" for the overall one), for rates.
+    last: HashMap<String, (Instant, u64, u64)>,
+}
+
+impl BarState {
+    /// Rows/s and bytes/s since the previous sample of `key`, at most every half second.
+    fn rate(&mut self, key: &str, rows: u64, bytes: u64) -> Option<(f64, f64)> {
+        let now = Instant::now();
+        match self.last.get(key) {
+            Some((t0, r0, b0)) if now.duration_since(*t0) >= Duration::from_millis(500) => {
+                let dt = now.duration_since(*t0).as_secs_f64();
+                let rate = (
+                    rows.saturating_sub(*r0) as f64 / dt,
+                    bytes.saturating_sub(*b0) as f64 / dt,
+                );
+                self.last.insert(key.to_string(), (now, rows, bytes));
+                Some(rate)
+            }
+            Some(_) => None,
+            None => {
+                self.last.insert(key.to_string(), (now, rows, bytes));
+                None
+            }
+        }
+    }
+}
+
+fn rate_message((rows, bytes): (f64, f64)) -> String {
+    format!(
+        "{} rows/s, {}/s",
+        human_count(rows as u64),
+        human_bytes(bytes as u64)
+    )
 }
 
 impl HumanObserver {
@@ -127,35 +159,23 @@ impl HumanObserver {
         let mut bytes = 0;
         for (name, t) in p.tables() {
             let r = t.rows.load(Ordering::Relaxed);
+            let b = t.bytes.load(Ordering::Relaxed);
             rows += r;
-            bytes += t.bytes.load(Ordering::Relaxed);
-            if let Some(bar) = st.tables.get(name) {
+            bytes += b;
+            if let Some(bar) = st.tables.get(name).cloned() {
                 let est = t.estimated_rows.load(Ordering::Relaxed).max(r);
                 bar.set_length(est.max(1));
                 bar.set_position(r);
+                if let Some(rate) = st.rate(name, r, b) {
+                    bar.set_message(rate_message(rate));
+                }
             }
         }
-        let now = Instant::now();
-        let rate = match st.last {
-            Some((t0, r0, b0)) if now.duration_since(t0) >= Duration::from_millis(500) => {
-                let dt = now.duration_since(t0).as_secs_f64();
-                st.last = Some((now, rows, bytes));
-                Some(((rows - r0) as f64 / dt, (bytes - b0) as f64 / dt))
-            }
-            None => {
-                st.last = Some((now, rows, bytes));
-                None
-            }
-            _ => None,
-        };
+        let rate = st.rate("", rows, bytes);
         if let Some(bar) = &st.overall {
             bar.set_position(rows);
-            if let Some((rps, bps)) = rate {
-                bar.set_message(format!(
-                    "{} rows/s, {}/s",
-                    human_count(rps as u64),
-                    human_bytes(bps as u64)
-                ));
+            if let Some(rate) = rate {
+                bar.set_message(rate_message(rate));
             }
         }
     }
@@ -214,7 +234,7 @@ impl Observer for HumanObserver {
                 if let Some(m) = &self.multi {
                     let bar = m.add(ProgressBar::new((*estimated_rows).max(1)));
                     bar.set_style(
-                        ProgressStyle::with_template("{prefix:>28} [{bar:30}] {human_pos}/{human_len} rows  {per_sec}  ETA {eta}")
+                        ProgressStyle::with_template("{prefix:>28} [{bar:30}] {human_pos}/{human_len} rows  {msg}  ETA {eta}")
                             .expect("valid template")
                             .progress_chars("=> "),
                     );
