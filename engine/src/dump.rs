@@ -102,6 +102,8 @@ struct Opened {
     leader: SnapshotLeader,
     catalog: PgCatalog,
     source: SourceInfo,
+    /// Notes about relations that are not dumped (foreign tables, materialized views).
+    skipped: Vec<String>,
 }
 
 /// Connects, selects tables, takes the snapshot (with locks), reads the catalog inside it.
@@ -122,6 +124,11 @@ async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened> {
         .await
         .ok()
         .map(|r| r.get::<_, String>(0));
+    let skipped = catalog::list_skipped(&client, &filter)
+        .await?
+        .into_iter()
+        .map(|(what, s, t)| format!("{what} {s}.{t} is not dumped (its rows are not stored in this database or are derived)"))
+        .collect();
     let listing = catalog::list_tables(&client).await?;
     let (leaves, parents) = catalog::select_tables(&listing, &filter)?;
     let names: Vec<(String, String)> = leaves
@@ -154,6 +161,7 @@ async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened> {
         leader,
         catalog,
         source,
+        skipped,
     })
 }
 
@@ -169,6 +177,7 @@ pub async fn plan(src: &PgEndpoint, sel: &Selection) -> Result<PlanReport> {
     let warnings = tables
         .iter()
         .flat_map(|t| t.warnings.iter().cloned())
+        .chain(opened.skipped)
         .collect();
     Ok(PlanReport {
         source: opened.source,
@@ -273,7 +282,12 @@ pub async fn dump(
     remove_stray_tmp(dir, &manifest)?;
 
     let (journal, replay) = Journal::open(dir)?;
-    for w in manifest.tables.iter().flat_map(|t| t.warnings.iter()) {
+    for w in manifest
+        .tables
+        .iter()
+        .flat_map(|t| t.warnings.iter())
+        .chain(&opened.skipped)
+    {
         observer.event(&Event::Warning { message: w.clone() });
     }
     if replay.torn_tail {

@@ -239,7 +239,10 @@ fn plan_json_lists_tables_splits_types_and_warnings() {
         return;
     };
     db.exec(FIXTURE);
-    db.exec("CREATE TABLE odd (id int PRIMARY KEY, addr inet, span int4range)");
+    db.exec(
+        "CREATE TABLE odd (id int PRIMARY KEY, addr inet, span int4range); \
+         CREATE MATERIALIZED VIEW totals AS SELECT count(*) AS n FROM orders",
+    );
     let r = run(&["plan", db.url(), "--json", "--chunk-bytes", "64KiB"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let plan = &r.events_of("plan")[0]["data"];

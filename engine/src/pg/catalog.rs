@@ -202,6 +202,40 @@ pub async fn list_tables(client: &Client) -> Result<Vec<TableListing>> {
         .collect())
 }
 
+/// Relations that hold rows haul does not dump: foreign tables (their data lives elsewhere) and
+/// materialized views (their rows are derived; refresh them after a load). Returned as
+/// `(what, schema, name)` so `plan` and `dump` can say so instead of skipping them silently.
+pub async fn list_skipped(
+    client: &Client,
+    filter: &TableFilter,
+) -> Result<Vec<(String, String, String)>> {
+    let rows = client
+        .query(
+            "SELECT CASE c.relkind WHEN 'f' THEN 'foreign table' ELSE 'materialized view' END, \
+                    n.nspname::text, c.relname::text \
+               FROM pg_catalog.pg_class c \
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+              WHERE c.relkind IN ('f', 'm') \
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' \
+              ORDER BY 2, 3",
+            &[],
+        )
+        .await
+        .map_err(|e| EngineError::pg("listing foreign tables and materialized views", e))?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2),
+            )
+        })
+        .filter(|(_, s, t)| filter.includes(s, t) && !filter.excludes(s, t))
+        .collect())
+}
+
 /// Applies `--tables`/`--exclude` to a listing: partitioned parents never carry data, so a
 /// parent that is selected brings its leaves in; an excluded parent takes its leaves out.
 /// Returns the leaves (and plain tables) to dump and the partitioned parents involved.
