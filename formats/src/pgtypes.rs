@@ -265,8 +265,16 @@ fn resolve_scalar(t: &PgColumnType, opts: ResolveOptions) -> Result<PgKind, Stri
             } else {
                 raw_scale
             };
-            if (1..=76).contains(&precision) && (-128..=127).contains(&scale) && scale <= precision
-            {
+            // Parquet stores no negative scale, and Arrow no scale above the precision; both
+            // PostgreSQL forms still fit a decimal exactly:
+            // - numeric(p,s<0) holds integers of at most p−s digits → Decimal(p−s, 0);
+            // - numeric(p,s>p) holds values below 10^(p−s) with s fraction digits → Decimal(s, s).
+            let (precision, scale) = if scale < 0 {
+                (precision - scale, 0)
+            } else {
+                (precision.max(scale), scale)
+            };
+            if (1..=76).contains(&precision) && (0..=76).contains(&scale) {
                 Ok(PgKind::Decimal {
                     precision: precision as u8,
                     scale: scale as i8,
@@ -496,16 +504,24 @@ mod tests {
         assert!(r.text_reason.is_some());
         let r = resolve(&scalar(NUMERIC, "numeric", ((900 << 16) | 5) + 4), opts);
         assert_eq!(r.kind, PgKind::NumericText);
-        // numeric(5,-2) (PG 15+): scale stored as an 11-bit two's complement field
-        let r = resolve(
-            &scalar(NUMERIC, "numeric", ((5 << 16) | (0x800 - 2)) + 4),
-            opts,
+        // numeric(5,-2) (PG 15+): scale stored as an 11-bit two's complement field; integers
+        // of up to 7 digits, held at scale 0 (Parquet has no negative scales)
+        let neg = ((5 << 16) | (0x800 - 2)) + 4;
+        let r = resolve(&scalar(NUMERIC, "numeric", neg), opts);
+        assert_eq!(
+            r.kind,
+            PgKind::Decimal {
+                precision: 7,
+                scale: 0
+            }
         );
+        // numeric(3,5): values below 0.01 with 5 fraction digits
+        let r = resolve(&scalar(NUMERIC, "numeric", ((3 << 16) | 5) + 4), opts);
         assert_eq!(
             r.kind,
             PgKind::Decimal {
                 precision: 5,
-                scale: -2
+                scale: 5
             }
         );
     }

@@ -6,9 +6,12 @@ use crate::endpoint::PgEndpoint;
 use crate::error::{EngineError, Result, pg_message};
 
 /// Session settings for every haul connection: unambiguous text forms (ISO dates, UTC,
-/// round-trip floats), no timeouts that would kill a long COPY, row security off so a policy
-/// makes the read fail loudly instead of silently returning fewer rows.
+/// round-trip floats), an empty search_path so `format_type` and the `pg_get_*def` functions
+/// schema-qualify every user object (as pg_dump does; `pg_catalog` is still searched), no
+/// timeouts that would kill a long COPY, row security off so a policy makes the read fail
+/// loudly instead of silently returning fewer rows.
 const SESSION_SETUP: &str = "SET client_encoding = 'UTF8'; \
+     SET search_path = ''; \
      SET DateStyle = 'ISO, YMD'; \
      SET IntervalStyle = 'postgres'; \
      SET TimeZone = 'UTC'; \
