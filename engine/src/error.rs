@@ -27,7 +27,18 @@ pub enum EngineError {
 
     /// A codec error inside a chunk.
     #[error("chunk `{chunk}`: {source}")]
-    Format { chunk: String, source: FormatError },
+    Format {
+        chunk: String,
+        source: Box<FormatError>,
+    },
+
+    /// A valid source value the planned Arrow type cannot hold; `hint` says how to carry it.
+    #[error("chunk `{chunk}`: {source}; {hint}")]
+    Unrepresentable {
+        chunk: String,
+        source: Box<FormatError>,
+        hint: String,
+    },
 
     /// A file-system error on a path.
     #[error("{what} `{}`: {}", path.display(), io_message(source))]
@@ -89,7 +100,7 @@ impl EngineError {
     /// Attaches a chunk id (once: an error that already names a chunk is left alone).
     pub fn in_chunk(self, chunk: &str) -> Self {
         match self {
-            e @ (Self::Chunk { .. } | Self::Format { .. }) => e,
+            e @ (Self::Chunk { .. } | Self::Format { .. } | Self::Unrepresentable { .. }) => e,
             e => Self::Chunk {
                 chunk: chunk.to_string(),
                 source: Box::new(e),
@@ -102,6 +113,7 @@ impl EngineError {
         match self {
             Self::Chunk { source, .. } => source.detail(),
             Self::Format { source, .. } => source.to_string(),
+            Self::Unrepresentable { source, hint, .. } => format!("{source}; {hint}"),
             e => e.to_string(),
         }
     }

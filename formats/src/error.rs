@@ -22,6 +22,9 @@ pub enum FormatError {
         row: u64,
         key: Option<String>,
         reason: String,
+        /// The value is valid in the source and its text form would carry it exactly: the
+        /// caller can suggest carrying the column as text.
+        text_would_hold: bool,
     },
 
     /// The codec was asked for something it does not support (a schema it cannot encode).

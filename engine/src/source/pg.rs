@@ -2,6 +2,7 @@
 //! `COPY (SELECT … WHERE <range>) TO STDOUT (FORMAT binary)` decoded straight into builders.
 
 use futures_util::StreamExt;
+use haul_formats::FormatError;
 use haul_formats::pgcopy::PgCopyDecoder;
 use haul_formats::pgtypes::ReadAs;
 use tokio::sync::mpsc;
@@ -71,7 +72,7 @@ pub async fn read_chunk(
         PgCopyDecoder::try_new(table.schema_ref(), kinds, key_positions).map_err(|e| {
             EngineError::Format {
                 chunk: chunk.id.clone(),
-                source: e,
+                source: Box::new(e),
             }
         })?;
     let stream =
@@ -85,10 +86,9 @@ pub async fn read_chunk(
     while let Some(msg) = stream.next().await {
         let bytes =
             msg.map_err(|e| EngineError::pg(format!("reading {}", table.display_name()), e))?;
-        decoder.feed(&bytes).map_err(|e| EngineError::Format {
-            chunk: chunk.id.clone(),
-            source: e,
-        })?;
+        decoder
+            .feed(&bytes)
+            .map_err(|e| decode_error(table, chunk, e))?;
         raw += bytes.len() as u64;
         batch_raw += bytes.len() as u64;
         if decoder.buffered_rows() >= limits.rows || decoder.buffered_bytes() >= limits.bytes {
@@ -96,10 +96,9 @@ pub async fn read_chunk(
             batch_raw = 0;
         }
     }
-    decoder.finish().map_err(|e| EngineError::Format {
-        chunk: chunk.id.clone(),
-        source: e,
-    })?;
+    decoder
+        .finish()
+        .map_err(|e| decode_error(table, chunk, e))?;
     rows += send_batch(&mut decoder, chunk, tx, progress, batch_raw).await?;
     tx.send(ChunkMsg::End { rows })
         .await
@@ -116,7 +115,7 @@ async fn send_batch(
 ) -> Result<u64> {
     let batch = decoder.finish_batch().map_err(|e| EngineError::Format {
         chunk: chunk.id.clone(),
-        source: e,
+        source: Box::new(e),
     })?;
     let Some(batch) = batch else { return Ok(0) };
     let n = batch.num_rows() as u64;
@@ -127,6 +126,29 @@ async fn send_batch(
         .await
         .map_err(|_| sink_gone())?;
     Ok(n)
+}
+
+/// A decoder error in context: a value the column's Arrow type cannot hold but its text form
+/// can gets the exact option to rerun with.
+fn decode_error(table: &TablePlan, chunk: &ChunkSpec, e: FormatError) -> EngineError {
+    match &e {
+        FormatError::Value {
+            column,
+            text_would_hold: true,
+            ..
+        } => EngineError::Unrepresentable {
+            chunk: chunk.id.clone(),
+            hint: format!(
+                "to carry the column as its exact text, rerun with --as-text {}.{}.{column} --restart",
+                table.schema, table.name
+            ),
+            source: Box::new(e),
+        },
+        _ => EngineError::Format {
+            chunk: chunk.id.clone(),
+            source: Box::new(e),
+        },
+    }
 }
 
 /// The reader's view of a failed sink.

@@ -206,5 +206,6 @@ fn value_error(e: EncodeError<'_>, row: u64) -> FormatError {
         row,
         key: None,
         reason: e.reason,
+        text_would_hold: false,
     }
 }

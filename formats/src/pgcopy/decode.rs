@@ -192,10 +192,8 @@ impl PgCopyDecoder {
     fn feed_inner(&mut self, mut data: &[u8]) -> Result<()> {
         if !self.carry.is_empty() {
             // Complete the pending item, copying no more than it needs.
-            let item_len = loop {
+            let scanned = loop {
                 match self.scan(&self.carry)? {
-                    Scan::Complete(n) => break n,
-                    Scan::Trailer => break 2,
                     Scan::Need(need) => {
                         if data.is_empty() {
                             return Ok(());
@@ -204,11 +202,11 @@ impl PgCopyDecoder {
                         self.carry.extend_from_slice(&data[..take]);
                         data = &data[take..];
                     }
+                    complete => break complete,
                 }
             };
-            debug_assert_eq!(item_len, self.carry.len());
             let carry = std::mem::take(&mut self.carry);
-            let result = self.consume(&carry);
+            let result = self.consume(scanned, &carry);
             self.carry = carry;
             self.carry.clear();
             result?;
@@ -217,15 +215,15 @@ impl PgCopyDecoder {
         while pos < data.len() {
             let rest = &data[pos..];
             match self.scan(rest)? {
+                Scan::Need(_) => break,
                 Scan::Complete(n) => {
-                    self.consume(&rest[..n])?;
+                    self.consume(Scan::Complete(n), &rest[..n])?;
                     pos += n;
                 }
                 Scan::Trailer => {
-                    self.consume(&rest[..2])?;
+                    self.consume(Scan::Trailer, &rest[..2])?;
                     pos += 2;
                 }
-                Scan::Need(_) => break,
             }
         }
         self.carry.extend_from_slice(&data[pos..]);
@@ -249,16 +247,14 @@ impl PgCopyDecoder {
         }
     }
 
-    /// Decodes one complete item (as found by [`Self::scan`]).
+    /// Decodes one complete item, as `scanned` by [`Self::scan`] (`item` is exactly its bytes).
     #[inline]
-    fn consume(&mut self, item: &[u8]) -> Result<()> {
-        match self.state {
-            State::Header => self.state = State::Rows,
-            State::Rows if item.len() == 2 && item == [0xff, 0xff] => self.state = State::Done,
-            State::Rows => self.decode_row(item)?,
-            State::Done | State::Failed => {
-                return Err(malformed("item after the end of the stream"));
-            }
+    fn consume(&mut self, scanned: Scan, item: &[u8]) -> Result<()> {
+        match (self.state, scanned) {
+            (State::Header, Scan::Complete(_)) => self.state = State::Rows,
+            (State::Rows, Scan::Complete(_)) => self.decode_row(item)?,
+            (State::Rows, Scan::Trailer) => self.state = State::Done,
+            _ => return Err(malformed("unexpected item in the stream")),
         }
         Ok(())
     }
@@ -322,6 +318,14 @@ impl PgCopyDecoder {
                 row: row_number,
                 key: render_key(&self.schema, &self.kinds, &self.key_columns, row),
                 reason: reason.into_owned(),
+                text_would_hold: false,
+            },
+            FieldError::Unrepresentable(reason) => FormatError::Value {
+                column: name.clone(),
+                row: row_number,
+                key: render_key(&self.schema, &self.kinds, &self.key_columns, row),
+                reason: reason.into_owned(),
+                text_would_hold: true,
             },
         }
     }

@@ -278,9 +278,19 @@ mod tests {
         date(0, &mut s);
         assert_eq!(s, "2000-01-01");
         s.clear();
-        // 0044-03-15 BC = -739_180 days from 2000-01-01 (year −43 proleptic)
-        date(-741_071, &mut s);
-        assert!(s.ends_with(" BC"), "{s}");
+        // Values from PostgreSQL: '0044-03-15 BC'::date - '1970-01-01' = -735160 days, and
+        // extract(epoch from '0044-03-15 12:00:00 BC'::timestamp) = -63517780800 s.
+        date(-735_160 - 10_957, &mut s);
+        assert_eq!(s, "0044-03-15 BC");
+        s.clear();
+        timestamp(-63_517_780_800_000_000 - 946_684_800_000_000, &mut s);
+        assert_eq!(s, "0044-03-15 12:00:00 BC");
+        s.clear();
+        date(2_932_897 - 10_957, &mut s);
+        assert_eq!(s, "10000-01-01");
+        s.clear();
+        date(i32::MAX, &mut s);
+        assert_eq!(s, "infinity");
         s.clear();
         timestamp(-1, &mut s);
         assert_eq!(s, "1999-12-31 23:59:59.999999");

@@ -124,45 +124,65 @@ impl<'a> Numeric<'a> {
         if n == 0 {
             return Ok(0);
         }
-        // Up to 4 digits fit a u64 (< 10^16); the common case never leaves it.
-        let head = n.min(4);
-        let mut small: u64 = 0;
-        for i in 0..head {
-            small = small * 10_000 + u64::from(self.digit(i as i32)?);
-        }
         let shift = self.shift_to(scale);
-        let magnitude: u128 = if n <= 4 && (-16..=3).contains(&shift) {
-            // 10^16 > small, so a larger negative shift can only divide a zero.
+        let magnitude: u128 = if n <= 4 && (-3..=3).contains(&shift) {
+            // The common case (e.g. numeric(15,2)): at most 4 digit groups, whose value fits a
+            // u64, and a scale that ends at most 3 decimal digits away from the last group's end.
+            let mut head: u64 = 0;
+            for i in 0..n - 1 {
+                head = head * 10_000 + u64::from(self.digit(i as i32)?);
+            }
+            let last = u64::from(self.digit(n as i32 - 1)?);
             if shift >= 0 {
-                // small < 10^16, × 10^3 < 10^19 < u64::MAX.
-                u128::from(small * POW10_U64[shift as usize])
+                // < 10^16 × 10^3 < u64::MAX
+                u128::from((head * 10_000 + last) * POW10_U64[shift as usize])
             } else {
-                // Constant divisors compile to multiplications; −1..−3 are the common shifts
-                // (a scale that is not a multiple of 4 ends inside a digit group).
-                let (q, r) = match shift {
-                    -1 => (small / 10, small % 10),
-                    -2 => (small / 100, small % 100),
-                    -3 => (small / 1000, small % 1000),
-                    _ => {
-                        let p = POW10_U64[(-shift) as usize];
-                        (small / p, small % p)
-                    }
-                };
-                if r != 0 {
+                // Drop k = −shift trailing decimal digits of the last group, which must be zero.
+                let k = (-shift) as usize;
+                let (mul, sh) = RECIPROCAL[k];
+                let q = (last * mul) >> sh;
+                if q * POW10_U64[k] != last {
                     return Err(NumericError::TooManyFractionDigits);
                 }
-                u128::from(q)
+                u128::from(head * POW10_U64[4 - k] + q)
             }
         } else {
-            let mut acc = u128::from(small);
-            for i in head..n {
-                let d = u128::from(self.digit(i as i32)?);
-                acc = acc
-                    .checked_mul(10_000)
-                    .and_then(|a| a.checked_add(d))
-                    .ok_or(NumericError::Overflow)?;
+            // Drop the fraction digits below the scale before accumulating: a full-width
+            // numeric(38,38) arrives as 10 groups (40 digits, the last two zero padding), which
+            // would overflow a u128 if summed first. Dropped digits must be zero.
+            let mut used = n;
+            let mut shift = shift;
+            while shift <= -4 {
+                if self.digit(used as i32 - 1)? != 0 {
+                    return Err(NumericError::TooManyFractionDigits);
+                }
+                used -= 1;
+                shift += 4;
+                if used == 0 {
+                    return Ok(0);
+                }
             }
-            scale_u128(acc, shift)?
+            let mut acc: u128 = 0;
+            let push = |acc: u128, mul: u128, d: u128| {
+                acc.checked_mul(mul)
+                    .and_then(|a| a.checked_add(d))
+                    .ok_or(NumericError::Overflow)
+            };
+            for i in 0..used - 1 {
+                acc = push(acc, 10_000, u128::from(self.digit(i as i32)?))?;
+            }
+            let last = u128::from(self.digit(used as i32 - 1)?);
+            if shift >= 0 {
+                scale_u128(push(acc, 10_000, last)?, shift)?
+            } else {
+                // Keep 4 − k digits of the last group; its k low digits must be zero.
+                let k = (-shift) as usize;
+                let p = POW10_U128[k];
+                if !last.is_multiple_of(p) {
+                    return Err(NumericError::TooManyFractionDigits);
+                }
+                push(acc, POW10_U128[4 - k], last / p)?
+            }
         };
         if magnitude > i128::MAX as u128 {
             return Err(NumericError::Overflow);
@@ -197,7 +217,7 @@ impl<'a> Numeric<'a> {
                 .ok_or(NumericError::Overflow)?;
             acc = acc.checked_mul(p).ok_or(NumericError::Overflow)?;
         } else {
-            // acc ≠ 0 here (digits are stripped of zeros, but do not rely on it)
+            // 10^k past i256 can only divide a zero exactly.
             match ten.checked_pow((-shift) as u32) {
                 Some(p) => {
                     let (q, r) = acc.checked_div_rem(p).ok_or(NumericError::Overflow)?;
@@ -283,6 +303,10 @@ fn four_digits(d: u32) -> [u8; 4] {
     ]
 }
 
+/// `d / 10^k == (d × RECIPROCAL[k].0) >> RECIPROCAL[k].1` for every digit group d < 10000
+/// (checked exhaustively in the tests): a division by a variable power of ten without `div`.
+const RECIPROCAL: [(u64, u32); 4] = [(1, 0), (52_429, 19), (5_243, 19), (8_389, 23)];
+
 const POW10_U64: [u64; 20] = {
     let mut t = [1u64; 20];
     let mut i = 1;
@@ -335,4 +359,65 @@ pub(crate) fn max_i256(precision: u8) -> i256 {
     i256::from_i128(10)
         .checked_pow(u32::from(precision.min(76)))
         .map_or(i256::MAX, |p| p.wrapping_sub(i256::ONE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reciprocals_divide_every_digit_group_exactly() {
+        for (k, &(mul, sh)) in RECIPROCAL.iter().enumerate() {
+            for d in 0..10_000u64 {
+                assert_eq!((d * mul) >> sh, d / POW10_U64[k], "d = {d}, k = {k}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod wide_scale_tests {
+    use super::*;
+
+    /// Binary numeric: ndigits, weight, sign, dscale, digits.
+    fn numeric(weight: i16, dscale: i16, neg: bool, digits: &[u16]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend((digits.len() as i16).to_be_bytes());
+        v.extend(weight.to_be_bytes());
+        v.extend((if neg { NUMERIC_NEG } else { 0u16 }).to_be_bytes());
+        v.extend(dscale.to_be_bytes());
+        for d in digits {
+            v.extend(d.to_be_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn full_width_numeric_38_38_fits() {
+        // 0.12345678901234567890123456789012345678: 10 groups, the last padded with two zeros.
+        let raw = numeric(
+            -1,
+            38,
+            false,
+            &[1234, 5678, 9012, 3456, 7890, 1234, 5678, 9012, 3456, 7800],
+        );
+        let n = Numeric::parse(&raw).expect("parses");
+        assert_eq!(
+            n.to_i128(38),
+            Ok(12_345_678_901_234_567_890_123_456_789_012_345_678)
+        );
+        let raw = numeric(-10, 38, true, &[100]);
+        assert_eq!(Numeric::parse(&raw).expect("parses").to_i128(38), Ok(-1));
+        // A non-zero digit below the scale is still refused.
+        let raw = numeric(
+            -1,
+            40,
+            false,
+            &[1234, 5678, 9012, 3456, 7890, 1234, 5678, 9012, 3456, 7891],
+        );
+        assert_eq!(
+            Numeric::parse(&raw).expect("parses").to_i128(38),
+            Err(NumericError::TooManyFractionDigits)
+        );
+    }
 }

@@ -125,3 +125,23 @@ pub fn tmp_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Runs SQL in a database and returns the server's error instead of panicking (for optional
+/// fixtures such as `CREATE EXTENSION hstore`).
+pub fn try_exec(url: &str, sql: &str) -> Result<(), String> {
+    let url = url.to_string();
+    let sql = sql.to_string();
+    haul_testdata::block_on(async move {
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        client.batch_execute(&sql).await.map_err(|e| {
+            e.as_db_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or_else(|| e.to_string())
+        })
+    })
+}

@@ -139,12 +139,21 @@ fn decode_err(schema: &SchemaRef, kinds: &[PgKind], keys: &[usize], bytes: &[u8]
 
 fn value_err(e: FormatError) -> (String, u64, Option<String>, String) {
     match e {
+        // The flag shows in the reason so expectations pin it: " [text would hold]".
         FormatError::Value {
             column,
             row,
             key,
             reason,
-        } => (column, row, key, reason),
+            text_would_hold,
+        } => {
+            let mark = if text_would_hold {
+                " [text would hold]"
+            } else {
+                ""
+            };
+            (column, row, key, format!("{reason}{mark}"))
+        }
         other => panic!("expected a value error, got {other:?}"),
     }
 }

@@ -52,7 +52,7 @@ fn numeric_decimal_errors() {
     let e = reason(dec128(10, 2, &num(0, 0xC000, 0, &[])).unwrap_err());
     assert_eq!(
         e,
-        "NaN cannot be held by Decimal128(10,2); carry the column as text (--as-text)"
+        "NaN cannot be held by Decimal128(10,2) [text would hold]"
     );
     let e = reason(dec128(10, 2, &num(0, 0xD000, 0x20, &[])).unwrap_err());
     assert!(
@@ -203,6 +203,15 @@ fn dates_and_timestamps_keep_infinity_and_refuse_overflow() {
             .values(),
         &ts
     );
+    // The one real timestamp that would land on the +infinity sentinel after the epoch shift
+    // (294247-01-10 04:00:54.775807) is refused, not read back as infinity.
+    let at_sentinel = i64::MAX - PG_EPOCH_MICROS;
+    let e = decode_err(&schema, &kinds, &[0, 2], &stream(&[r(0, at_sentinel)]));
+    let (_, _, _, reason) = value_err(e);
+    assert!(
+        reason.starts_with("timestamp after 294247-01-10"),
+        "{reason}"
+    );
     // 294276-12-31 23:59:59.999999 (PostgreSQL's last timestamp) is past Arrow's range.
     let last = 9_223_371_331_199_999_999i64;
     let e = decode_err(&schema, &kinds, &[0, 2], &stream(&[r(0, 0), r(0, last)]));
@@ -210,7 +219,7 @@ fn dates_and_timestamps_keep_infinity_and_refuse_overflow() {
     assert_eq!((column.as_str(), row_no), ("c2", 2));
     assert_eq!(
         reason,
-        "timestamp after 294247 AD does not fit Arrow's microsecond range"
+        "timestamp after 294247-01-10 04:00:54.775806 does not fit Arrow's microsecond range [text would hold]"
     );
     assert_eq!(
         key.as_deref(),
