@@ -48,6 +48,18 @@ pub struct Selection {
     pub chunk_bytes: u64,
     /// How long the leader waits for its table locks.
     pub lock_wait: Duration,
+    /// Above this many estimated rows, key boundaries are sampled (see [`PlanOptions`]).
+    pub exact_quantile_max_rows: u64,
+}
+
+impl Selection {
+    fn plan_options(&self) -> PlanOptions {
+        PlanOptions {
+            chunk_bytes: self.chunk_bytes,
+            as_text: self.as_text.clone(),
+            exact_quantile_max_rows: self.exact_quantile_max_rows,
+        }
+    }
 }
 
 impl Default for Selection {
@@ -58,6 +70,7 @@ impl Default for Selection {
             as_text: Vec::new(),
             chunk_bytes: crate::pg::planner::DEFAULT_CHUNK_BYTES,
             lock_wait: Duration::from_secs(60),
+            exact_quantile_max_rows: crate::pg::planner::EXACT_QUANTILE_MAX_ROWS,
         }
     }
 }
@@ -168,10 +181,7 @@ async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened> {
 /// `haul plan`: the plan a dump would follow, without moving data.
 pub async fn plan(src: &PgEndpoint, sel: &Selection) -> Result<PlanReport> {
     let opened = open_run(src, sel).await?;
-    let opts = PlanOptions {
-        chunk_bytes: sel.chunk_bytes,
-        as_text: sel.as_text.clone(),
-    };
+    let opts = sel.plan_options();
     let tables = plan_tables(opened.leader.client(), &opened.catalog, &opts).await?;
     opened.leader.finish().await;
     let warnings = tables
@@ -252,10 +262,7 @@ pub async fn dump(
             (*m, true)
         }
         DirState::Fresh => {
-            let popts = PlanOptions {
-                chunk_bytes: sel.chunk_bytes,
-                as_text: sel.as_text.clone(),
-            };
+            let popts = sel.plan_options();
             let tables = plan_tables(opened.leader.client(), &opened.catalog, &popts).await?;
             let m = Manifest {
                 format: "haul-dump".into(),

@@ -208,3 +208,61 @@ fn small_tables_are_one_chunk_and_say_why() {
     assert_eq!(t.chunks.len(), 1);
     assert!(t.split_reason.contains("fits"), "{}", t.split_reason);
 }
+
+/// Sampled boundaries (the path big tables take): ints of 1 to 6 digits, where text order and
+/// numeric order differ, in single and composite keys. Every row must still fall in exactly one
+/// chunk, and no chunk may swallow the table.
+#[test]
+fn sampled_boundaries_follow_key_order_not_text_order() {
+    let Some(db) = PgTestDb::create("planner_sampled") else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE li (ok int, ln int, pad text, PRIMARY KEY (ok, ln)); \
+         INSERT INTO li SELECT g / 4 + 1, g % 4, repeat('p', 30) FROM generate_series(0, 399999, 7) g; \
+         CREATE TABLE skew (id int PRIMARY KEY, pad text); \
+         INSERT INTO skew SELECT g, repeat('s', 30) FROM generate_series(1, 30000) g; \
+         INSERT INTO skew SELECT 1000000 + g, 's' FROM generate_series(1, 50) g; \
+         ANALYZE",
+    );
+    let src = PgEndpoint::parse(db.url()).expect("url");
+    let sel = Selection {
+        chunk_bytes: 256 * 1024,
+        // Force TABLESAMPLE boundaries even on these small tables.
+        exact_quantile_max_rows: 0,
+        ..Selection::default()
+    };
+    let report = block_on(async move { plan(&src, &sel).await }).expect("plan");
+    for t in &report.tables {
+        assert_eq!(
+            t.split,
+            SplitKind::SampledRanges,
+            "{}: {}",
+            t.name,
+            t.split_reason
+        );
+        assert!(t.split_reason.contains("sampled"), "{}", t.split_reason);
+        assert!(t.chunks.len() >= 3, "{}: {}", t.name, t.split_reason);
+        assert_partition(&db, t);
+        let total: u64 = db
+            .scalar(&format!("SELECT count(*) FROM {}", qualified(t)))
+            .expect("count")
+            .parse()
+            .expect("int");
+        for c in &t.chunks {
+            let p = chunk_predicate(t.key.as_ref(), &c.range).unwrap_or_else(|| "true".into());
+            let n: u64 = db
+                .scalar(&format!("SELECT count(*) FROM {} WHERE {p}", qualified(t)))
+                .expect("count")
+                .parse()
+                .expect("int");
+            let ideal = total / t.chunks.len() as u64;
+            assert!(
+                n <= ideal * 3,
+                "{}: chunk {} holds {n} rows, ideal {ideal}",
+                t.name,
+                c.id
+            );
+        }
+    }
+}

@@ -19,6 +19,21 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{Cli, Command, SelectArgs};
 use crate::output::{HumanObserver, JsonObserver, json_line, print_summary};
 
+/// jemalloc, not glibc malloc: batches are built on the runtime's threads and freed on the
+/// Parquet writer's thread, and glibc's per-thread arenas kept that memory parked, so peak RSS
+/// climbed chunk after chunk (bench/RESULTS.md has the figures).
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read at its start: return freed pages within half a second (the default
+/// keeps them 10 s, as long as a whole dump of a mid-size table) from a background thread.
+#[expect(
+    unsafe_code,
+    reason = "jemalloc reads its options from this exported symbol"
+)]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0\0";
+
 /// Exit codes (also in `--help`).
 const OK: u8 = 0;
 const PARTIAL: u8 = 1;
@@ -79,6 +94,7 @@ fn selection(s: &SelectArgs) -> Selection {
         as_text: s.as_text.clone(),
         chunk_bytes: s.chunk_bytes,
         lock_wait: Duration::from_secs(s.lock_wait_timeout.max(1)),
+        ..Selection::default()
     }
 }
 

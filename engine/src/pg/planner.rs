@@ -20,7 +20,7 @@ pub const DEFAULT_CHUNK_BYTES: u64 = 128 * 1024 * 1024;
 
 /// Tables up to this many (estimated) rows get exact quantile bounds from one sorted scan of
 /// the key; bigger ones are sampled with `TABLESAMPLE SYSTEM`.
-const EXACT_QUANTILE_MAX_ROWS: u64 = 1_000_000;
+pub const EXACT_QUANTILE_MAX_ROWS: u64 = 1_000_000;
 
 /// Options that shape a plan.
 #[derive(Debug, Clone)]
@@ -29,6 +29,9 @@ pub struct PlanOptions {
     pub chunk_bytes: u64,
     /// Columns to carry as text whatever their type: `schema.table.column` or `table.column`.
     pub as_text: Vec<String>,
+    /// Tables with more estimated rows than this get sampled key boundaries instead of exact
+    /// quantiles ([`EXACT_QUANTILE_MAX_ROWS`]; tests lower it to exercise sampling).
+    pub exact_quantile_max_rows: u64,
 }
 
 impl Default for PlanOptions {
@@ -36,6 +39,7 @@ impl Default for PlanOptions {
         Self {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             as_text: Vec::new(),
+            exact_quantile_max_rows: EXACT_QUANTILE_MAX_ROWS,
         }
     }
 }
@@ -145,7 +149,13 @@ async fn plan_table(
         )
     } else {
         match &key {
-            Some(k) => split_by_key(client, t, k, &columns, n, estimated_rows).await?,
+            Some(k) => {
+                let sampler = Sampler {
+                    exact_max_rows: opts.exact_quantile_max_rows,
+                    estimated_rows,
+                };
+                split_by_key(client, t, k, &columns, n, sampler).await?
+            }
             None => split_by_pages(t, catalog.server_version_num, n, block_size),
         }
     };
@@ -188,7 +198,7 @@ async fn split_by_key(
     key: &KeyPlan,
     columns: &[ColumnPlan],
     n: usize,
-    estimated_rows: u64,
+    sampler: Sampler,
 ) -> Result<Split> {
     let table = qualified(&t.schema, &t.name);
     let key_desc = key
@@ -222,16 +232,8 @@ async fn split_by_key(
             ));
         };
         let bounds = even_int_bounds(min, max, n);
-        let largest = largest_bucket_share(
-            client,
-            &table,
-            &col,
-            min,
-            max,
-            bounds.len() + 1,
-            estimated_rows,
-        )
-        .await?;
+        let largest =
+            largest_bucket_share(client, &table, &col, min, max, bounds.len() + 1, sampler).await?;
         let parts = bounds.len() + 1;
         // Even ranges are fine when no range holds more than twice its share (at most 3/4 of
         // the rows when there are only two or three ranges).
@@ -248,7 +250,7 @@ async fn split_by_key(
                 chunks,
             ));
         }
-        let bounds = sample_bounds(client, t, key, n, estimated_rows).await?;
+        let bounds = sample_bounds(client, t, key, n, sampler).await?;
         let chunks = chunks_from_bounds(&t.schema, &t.name, &bounds, make_key);
         return Ok((
             SplitKind::SampledRanges,
@@ -262,7 +264,7 @@ async fn split_by_key(
         ));
     }
 
-    let bounds = sample_bounds(client, t, key, n, estimated_rows).await?;
+    let bounds = sample_bounds(client, t, key, n, sampler).await?;
     let chunks = chunks_from_bounds(&t.schema, &t.name, &bounds, make_key);
     let what = if key.columns.len() > 1 {
         "composite key"
@@ -275,7 +277,7 @@ async fn split_by_key(
             "{what} {key_desc} ({}): {} ranges from {} boundaries",
             key.source,
             chunks.len(),
-            if estimated_rows <= EXACT_QUANTILE_MAX_ROWS {
+            if sampler.exact() {
                 "exact quantile"
             } else {
                 "sampled"
@@ -293,12 +295,12 @@ async fn largest_bucket_share(
     min: i64,
     max: i64,
     parts: usize,
-    estimated_rows: u64,
+    sampler: Sampler,
 ) -> Result<f64> {
     if parts < 2 {
         return Ok(1.0);
     }
-    let sample = sample_clause(estimated_rows, parts);
+    let sample = sampler.clause(parts);
     let sql = format!(
         "SELECT coalesce(max(c)::float8 / nullif(sum(c), 0)::float8, 0) FROM ( \
            SELECT width_bucket({col}::numeric, {min}::numeric, {max}::numeric + 1, {parts}) AS b, \
@@ -311,15 +313,29 @@ async fn largest_bucket_share(
     Ok(row.get(0))
 }
 
-/// `TABLESAMPLE SYSTEM (p)` sized for about 100 rows per chunk (at least 20 000), or nothing
-/// for tables small enough to read whole.
-fn sample_clause(estimated_rows: u64, parts: usize) -> String {
-    if estimated_rows <= EXACT_QUANTILE_MAX_ROWS {
-        return String::new();
+/// How a table's key is sampled for boundaries.
+#[derive(Debug, Clone, Copy)]
+struct Sampler {
+    exact_max_rows: u64,
+    estimated_rows: u64,
+}
+
+impl Sampler {
+    /// Small enough to read the whole key (exact quantiles).
+    fn exact(&self) -> bool {
+        self.estimated_rows <= self.exact_max_rows
     }
-    let want = (parts as f64 * 100.0).max(20_000.0);
-    let pct = (want / estimated_rows as f64 * 100.0).clamp(0.001, 100.0);
-    format!("TABLESAMPLE SYSTEM ({pct:.4})")
+
+    /// `TABLESAMPLE SYSTEM (p)` sized for about 100 rows per chunk (at least 20 000), or
+    /// nothing for tables small enough to read whole.
+    fn clause(&self, parts: usize) -> String {
+        if self.exact() {
+            return String::new();
+        }
+        let want = (parts as f64 * 100.0).max(20_000.0);
+        let pct = (want / self.estimated_rows.max(1) as f64 * 100.0).clamp(0.001, 100.0);
+        format!("TABLESAMPLE SYSTEM ({pct:.4})")
+    }
 }
 
 /// Lower bounds of chunks 2..=n as key text tuples, from exact quantiles (small tables) or a
@@ -329,14 +345,17 @@ async fn sample_bounds(
     t: &PgTable,
     key: &KeyPlan,
     n: usize,
-    estimated_rows: u64,
+    sampler: Sampler,
 ) -> Result<Vec<Vec<String>>> {
     let table = qualified(&t.schema, &t.name);
     let cols: Vec<String> = key.columns.iter().map(|c| quote_ident(c)).collect();
     let order = cols.join(", ");
+    // The text forms get their own names: `ORDER BY "k"` would otherwise bind to the output
+    // column `"k"::text` and sort numbers as strings ("281696" > "1884450").
     let texts = cols
         .iter()
-        .map(|c| format!("{c}::text"))
+        .enumerate()
+        .map(|(i, c)| format!("{c}::text AS haul_k{i}"))
         .collect::<Vec<_>>()
         .join(", ");
     let width = cols.len();
@@ -345,10 +364,11 @@ async fn sample_bounds(
             .map(|r| (0..width).map(|i| r.get::<_, String>(i)).collect())
             .collect()
     };
-    if estimated_rows > EXACT_QUANTILE_MAX_ROWS {
+    let mut bounds = None;
+    if !sampler.exact() {
         let sql = format!(
             "SELECT {texts} FROM ONLY {table} {} ORDER BY {order}",
-            sample_clause(estimated_rows, n)
+            sampler.clause(n)
         );
         let rows = client
             .query(&sql, &[])
@@ -356,21 +376,68 @@ async fn sample_bounds(
             .map_err(|e| EngineError::pg(format!("sampling the key of {table}"), e))?;
         let sample = read(rows);
         if sample.len() >= n * 10 {
-            return Ok(quantile_bounds(&sample, n));
+            bounds = Some(quantile_bounds(&sample, n));
         }
     }
-    // Exact: every ceil(count / n)-th key in key order starts a chunk.
-    let sql = format!(
-        "SELECT {texts} FROM (SELECT {order}, row_number() OVER (ORDER BY {order}) AS haul_rn, \
-                count(*) OVER () AS haul_cnt FROM ONLY {table}) s \
-          WHERE haul_rn > 1 AND (haul_rn - 1) % greatest(ceil(haul_cnt::numeric / {n})::int8, 1) = 0 \
-          ORDER BY haul_rn"
-    );
-    let rows = client
-        .query(&sql, &[])
+    let bounds = match bounds {
+        Some(b) => b,
+        None => {
+            // Exact: every ceil(count / n)-th key in key order starts a chunk.
+            let sql = format!(
+                "SELECT {texts} FROM (SELECT {order}, row_number() OVER (ORDER BY {order}) AS haul_rn, \
+                        count(*) OVER () AS haul_cnt FROM ONLY {table}) s \
+                  WHERE haul_rn > 1 AND (haul_rn - 1) % greatest(ceil(haul_cnt::numeric / {n})::int8, 1) = 0 \
+                  ORDER BY haul_rn"
+            );
+            let rows = client
+                .query(&sql, &[])
+                .await
+                .map_err(|e| EngineError::pg(format!("computing key quantiles of {table}"), e))?;
+            read(rows)
+        }
+    };
+    check_increasing(client, &table, key, &bounds).await?;
+    Ok(bounds)
+}
+
+/// Asks the server whether each bound is strictly below the next, compared exactly as the
+/// chunk predicates compare them. Overlapping ranges would dump rows twice, so a violation is
+/// an error, never a plan.
+async fn check_increasing(
+    client: &Client,
+    table: &str,
+    key: &KeyPlan,
+    bounds: &[Vec<String>],
+) -> Result<()> {
+    if bounds.len() < 2 {
+        return Ok(());
+    }
+    let tuple = |vals: &Vec<String>| {
+        let items: Vec<String> = vals
+            .iter()
+            .zip(&key.cast_types)
+            .map(|(v, t)| format!("{}::{t}", crate::pg::quote_literal(v)))
+            .collect();
+        format!("ROW({})", items.join(", "))
+    };
+    let checks: Vec<String> = bounds
+        .windows(2)
+        .map(|w| format!("({} < {})", tuple(&w[0]), tuple(&w[1])))
+        .collect();
+    let sql = format!("SELECT {}", checks.join(" AND "));
+    let ok: Option<bool> = client
+        .query_one(&sql, &[])
         .await
-        .map_err(|e| EngineError::pg(format!("computing key quantiles of {table}"), e))?;
-    Ok(read(rows))
+        .map_err(|e| EngineError::pg(format!("checking the chunk bounds of {table}"), e))?
+        .get(0);
+    if ok == Some(true) {
+        Ok(())
+    } else {
+        Err(EngineError::Other(format!(
+            "internal error: the chunk bounds planned for {table} are not strictly increasing; \
+             refusing a plan whose ranges would overlap (please report this)"
+        )))
+    }
 }
 
 fn split_by_pages(t: &PgTable, server_version_num: i32, n: usize, block_size: u64) -> Split {

@@ -25,11 +25,13 @@ pub struct BatchLimits {
 }
 
 impl Default for BatchLimits {
-    /// 64 Ki rows or 8 MiB of decoded Arrow data.
+    /// 64 Ki rows or 2 MiB of wire data. Batches are small because several are alive per job
+    /// (being decoded, queued, being encoded) and memory must not scale with them; Parquet pages
+    /// and row groups are sized by the writer, not by batches.
     fn default() -> Self {
         Self {
             rows: 64 * 1024,
-            bytes: 8 * 1024 * 1024,
+            bytes: 2 * 1024 * 1024,
         }
     }
 }
