@@ -12,13 +12,17 @@ CREATE TABLE ints (id bigint PRIMARY KEY, v text);
 INSERT INTO ints SELECT g, md5(g::text) FROM generate_series(1, 20000) g;
 
 CREATE TABLE comp (a int, b text, c int, PRIMARY KEY (a, b));
-INSERT INTO comp SELECT g % 7, 'b' || g, g FROM generate_series(1, 12000) g;
+INSERT INTO comp SELECT g % 7, 'b' || g, g FROM generate_series(1, 12000) g ORDER BY 1, 2;
 
 CREATE TABLE texts (k text PRIMARY KEY, v int);
-INSERT INTO texts SELECT md5(g::text) || ' it''s ' || g, g FROM generate_series(1, 12000) g;
+INSERT INTO texts SELECT md5(g::text) || ' it''s ' || g, g FROM generate_series(1, 12000) g ORDER BY 1;
 
 CREATE TABLE uuids (id uuid PRIMARY KEY, v int);
-INSERT INTO uuids SELECT md5(g::text)::uuid, g FROM generate_series(1, 12000) g;
+INSERT INTO uuids SELECT md5(g::text)::uuid, g FROM generate_series(1, 12000) g ORDER BY 1;
+
+-- A key in random physical order: key ranges would each scan the whole heap.
+CREATE TABLE scattered (id uuid PRIMARY KEY, pad text);
+INSERT INTO scattered SELECT md5(g::text)::uuid, repeat('q', 40) FROM generate_series(1, 12000) g;
 
 CREATE TABLE skewed (id int PRIMARY KEY, v text);
 INSERT INTO skewed SELECT g, repeat('x', 40) FROM generate_series(1, 15000) g;
@@ -28,7 +32,7 @@ CREATE TABLE keyless (a int, b text);
 INSERT INTO keyless SELECT g % 100, repeat('y', 60) FROM generate_series(1, 15000) g;
 
 CREATE TABLE uniq_notnull (code text NOT NULL UNIQUE, n int);
-INSERT INTO uniq_notnull SELECT 'c' || g, g FROM generate_series(1, 12000) g;
+INSERT INTO uniq_notnull SELECT 'c' || g, g FROM generate_series(1, 12000) g ORDER BY 1;
 
 CREATE TABLE empty_big_chunks (id int PRIMARY KEY);
 
@@ -131,6 +135,7 @@ fn every_row_falls_in_exactly_one_chunk() {
         ("uuids", SplitKind::SampledRanges),
         ("skewed", SplitKind::SampledRanges),
         ("keyless", SplitKind::Pages),
+        ("scattered", SplitKind::Pages),
         ("uniq_notnull", SplitKind::SampledRanges),
         ("Mixed.Case \"T\"", SplitKind::IntRanges),
     ];
@@ -144,6 +149,13 @@ fn every_row_falls_in_exactly_one_chunk() {
         );
         assert_partition(&db, t);
     }
+    assert!(
+        by_name("scattered")
+            .split_reason
+            .contains("not in physical order"),
+        "{}",
+        by_name("scattered").split_reason
+    );
     // The skewed table must not end up as one giant chunk plus empty ones.
     let skewed = by_name("skewed");
     let counts: Vec<u64> = skewed

@@ -30,6 +30,9 @@ pub struct PgTable {
     pub total_bytes: u64,
     pub columns: Vec<PgColumn>,
     pub key: Option<PgKey>,
+    /// `pg_stats.correlation` of the key's first column (physical vs key order), when
+    /// analyzed: near ±1 the heap is in key order and key ranges read it sequentially.
+    pub key_correlation: Option<f64>,
     pub ddl: TableDdl,
 }
 
@@ -433,6 +436,7 @@ pub async fn describe(
             total_bytes: total.max(0) as u64,
             columns: columns.remove(&t.oid).unwrap_or_default(),
             key: keys.get(&t.oid).cloned(),
+            key_correlation: None,
             ddl: ddl_of(t.oid, None),
         });
     }
@@ -445,10 +449,50 @@ pub async fn describe(
             ddl: ddl_of(p.oid, partkey),
         });
     }
+    load_key_correlations(client, &mut out.tables).await?;
     let (enums, domains) = load_user_types(client, &types).await?;
     out.enums = enums;
     out.domains = domains;
     Ok(out)
+}
+
+/// Fills `key_correlation` from `pg_stats` for tables with a key.
+async fn load_key_correlations(client: &Client, tables: &mut [PgTable]) -> Result<()> {
+    let wanted: Vec<(String, String, String)> = tables
+        .iter()
+        .filter_map(|t| {
+            Some((
+                t.schema.clone(),
+                t.name.clone(),
+                t.key.as_ref()?.columns[0].clone(),
+            ))
+        })
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let schemas: Vec<&str> = wanted.iter().map(|w| w.0.as_str()).collect();
+    let names: Vec<&str> = wanted.iter().map(|w| w.1.as_str()).collect();
+    let cols: Vec<&str> = wanted.iter().map(|w| w.2.as_str()).collect();
+    let rows = client
+        .query(
+            "SELECT s.schemaname::text, s.tablename::text, s.correlation::float8 \
+               FROM pg_catalog.pg_stats s \
+               JOIN unnest($1::text[], $2::text[], $3::text[]) AS w(sch, tab, col) \
+                 ON s.schemaname = w.sch AND s.tablename = w.tab AND s.attname = w.col \
+              WHERE NOT s.inherited AND s.correlation IS NOT NULL",
+            &[&schemas, &names, &cols],
+        )
+        .await
+        .map_err(|e| EngineError::pg("reading key statistics", e))?;
+    let found: HashMap<(String, String), f64> = rows
+        .iter()
+        .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+        .collect();
+    for t in tables.iter_mut() {
+        t.key_correlation = found.get(&(t.schema.clone(), t.name.clone())).copied();
+    }
+    Ok(())
 }
 
 /// Loads pg_type rows for `oids` and, transitively, their base and element types.

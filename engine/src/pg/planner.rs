@@ -22,6 +22,10 @@ pub const DEFAULT_CHUNK_BYTES: u64 = 128 * 1024 * 1024;
 /// the key; bigger ones are sampled with `TABLESAMPLE SYSTEM`.
 pub const EXACT_QUANTILE_MAX_ROWS: u64 = 1_000_000;
 
+/// Below this |correlation| between the key's first column and the heap order, a keyed
+/// table is split by ctid pages instead of key ranges.
+pub const MIN_KEY_CORRELATION: f64 = 0.5;
+
 /// Options that shape a plan.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -148,7 +152,26 @@ async fn plan_table(
             chunks_from_bounds::<u32>(&t.schema, &t.name, &[], |_, _| ChunkRange::Whole),
         )
     } else {
+        // A key whose order is far from the heap's makes every key-range chunk touch pages
+        // all over the heap (a full scan per chunk, or random I/O): page ranges read each page
+        // once. The key still defines the table; only the reading order changes.
+        let scattered = t.key_correlation.filter(|c| c.abs() < MIN_KEY_CORRELATION);
+        let pages_possible = catalog.server_version_num >= 140000;
         match &key {
+            Some(k) if scattered.is_some() && pages_possible => {
+                let (kind, reason, chunks) =
+                    split_by_pages(t, catalog.server_version_num, n, block_size);
+                let reason = format!(
+                    "key {} is not in physical order (correlation {:.2}), so key ranges would each scan the whole heap; {reason}",
+                    k.columns
+                        .iter()
+                        .map(|c| quote_ident(c))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    scattered.unwrap_or_default()
+                );
+                (kind, reason, chunks)
+            }
             Some(k) => {
                 let sampler = Sampler {
                     exact_max_rows: opts.exact_quantile_max_rows,
@@ -156,7 +179,15 @@ async fn plan_table(
                 };
                 split_by_key(client, t, k, &columns, n, sampler).await?
             }
-            None => split_by_pages(t, catalog.server_version_num, n, block_size),
+            None => {
+                let (kind, reason, chunks) =
+                    split_by_pages(t, catalog.server_version_num, n, block_size);
+                (
+                    kind,
+                    format!("no primary key or NOT NULL unique key: {reason}"),
+                    chunks,
+                )
+            }
         }
     };
     if key.is_none() && split != SplitKind::Pages && n >= 2 {
@@ -449,10 +480,7 @@ fn split_by_pages(t: &PgTable, server_version_num: i32, n: usize, block_size: u6
         )
     };
     if server_version_num < 140000 {
-        return whole(
-            "one chunk: no primary key or NOT NULL unique key, and PostgreSQL < 14 cannot scan ctid ranges"
-                .to_string(),
-        );
+        return whole("one chunk: PostgreSQL < 14 cannot scan ctid ranges".to_string());
     }
     let pages = t.heap_bytes / block_size;
     let bounds = page_bounds(pages, n);
@@ -467,7 +495,7 @@ fn split_by_pages(t: &PgTable, server_version_num: i32, n: usize, block_size: u6
     (
         SplitKind::Pages,
         format!(
-            "no primary key or NOT NULL unique key: {} ctid page ranges of {per} pages ({} heap + TOAST)",
+            "{} ctid page ranges of {per} pages ({} heap + TOAST)",
             chunks.len(),
             human_bytes(t.total_bytes)
         ),
@@ -516,10 +544,29 @@ pub fn chunk_predicate(key: Option<&KeyPlan>, range: &ChunkRange) -> Option<Stri
                 }
             };
             let mut parts = Vec::new();
+            // For a composite key, the leading column's bounds are implied by the row
+            // comparison, but PostgreSQL estimates a row comparison poorly and then scans the
+            // whole heap for every chunk; bounds on the first column it can estimate (and use
+            // for an index range).
+            let first = |vals: &Vec<String>| {
+                format!(
+                    "{}::{}",
+                    crate::pg::quote_literal(&vals[0]),
+                    key.cast_types[0]
+                )
+            };
+            let composite = key.columns.len() > 1;
+            let lead = quote_ident(&key.columns[0]);
             if let Some(lo) = lo {
+                if composite {
+                    parts.push(format!("{lead} >= {}", first(lo)));
+                }
                 parts.push(format!("{lhs} >= {}", literal(lo)));
             }
             if let Some(hi) = hi {
+                if composite {
+                    parts.push(format!("{lead} <= {}", first(hi)));
+                }
                 parts.push(format!("{lhs} < {}", literal(hi)));
             }
             (!parts.is_empty()).then(|| parts.join(" AND "))
@@ -561,7 +608,7 @@ mod tests {
         };
         assert_eq!(
             chunk_predicate(Some(&key), &r).as_deref(),
-            Some("(\"a\", \"B\") >= ROW('it''s'::text, '5'::integer)")
+            Some("\"a\" >= 'it''s'::text AND (\"a\", \"B\") >= ROW('it''s'::text, '5'::integer)")
         );
         let r = ChunkRange::Pages {
             lo: Some(3),

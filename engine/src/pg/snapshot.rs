@@ -125,8 +125,11 @@ impl SnapshotWorker {
     /// Connects and imports `snapshot_id`.
     pub async fn open(endpoint: &PgEndpoint, snapshot_id: &str) -> Result<Self> {
         let client = connect(endpoint).await?;
+        // haul runs one query per worker and parallelizes across chunks itself; a parallel
+        // plan would start more backends that each scan the heap, on the same cores.
         let sql = format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
+            "SET max_parallel_workers_per_gather = 0; \
+             BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
             crate::pg::quote_literal(snapshot_id)
         );
         client.batch_execute(&sql).await.map_err(|e| {
