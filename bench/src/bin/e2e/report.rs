@@ -1,0 +1,356 @@
+//! Summaries of the raw samples: medians over clean repetitions, ratios against the baselines
+//! measured in the same run, the DESIGN.md §7 targets, and the printed table.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::Sample;
+
+/// DESIGN.md §7: haul's dump wall time within this factor of one binary `COPY … TO STDOUT`.
+pub const WALL_TARGET: f64 = 1.25;
+
+/// DESIGN.md §7: peak RSS under 64 MiB + 64 MiB per job.
+pub fn rss_target_mib(jobs: u16) -> f64 {
+    64.0 + 64.0 * f64::from(jobs)
+}
+
+/// One variant at one scale.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub variant: String,
+    pub scale: f64,
+    /// Repetitions used: clean ones, or every successful one if none was clean.
+    pub n_used: usize,
+    pub n_clean: usize,
+    pub n_total: usize,
+    /// True if no clean repetition existed and noisy ones were used.
+    pub noisy_fallback: bool,
+    pub wall_median_s: f64,
+    pub wall_min_s: f64,
+    pub wall_max_s: f64,
+    pub client_cpu_median_s: f64,
+    pub server_cpu_median_s: f64,
+    /// Largest peak RSS over the repetitions used, MiB.
+    pub peak_rss_max_mib: f64,
+    pub output_bytes_median: Option<u64>,
+    pub rows: Option<u64>,
+}
+
+pub fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// Summaries of the timed (non-warm-up, non-RSS-only) samples, per (scale, variant).
+pub fn summarize(samples: &[Sample]) -> Vec<Summary> {
+    let mut groups: BTreeMap<(String, String), Vec<&Sample>> = BTreeMap::new();
+    for s in samples.iter().filter(|s| s.kind == "timed") {
+        groups
+            .entry((format!("{:08.3}", s.scale), s.variant.clone()))
+            .or_default()
+            .push(s);
+    }
+    let mut out = Vec::new();
+    for ((_, variant), all) in groups {
+        let ok: Vec<&Sample> = all.iter().copied().filter(|s| s.observed.exit_ok).collect();
+        let clean: Vec<&Sample> = ok.iter().copied().filter(|s| !s.noisy).collect();
+        let (used, fallback) = if clean.is_empty() {
+            (ok.clone(), !ok.is_empty())
+        } else {
+            (clean.clone(), false)
+        };
+        let walls: Vec<f64> = used.iter().map(|s| s.observed.wall_s).collect();
+        let mut bytes: Vec<f64> = used
+            .iter()
+            .filter_map(|s| s.output_bytes)
+            .map(|b| b as f64)
+            .collect();
+        out.push(Summary {
+            variant,
+            scale: all[0].scale,
+            n_used: used.len(),
+            n_clean: clean.len(),
+            n_total: all.len(),
+            noisy_fallback: fallback,
+            wall_median_s: median(&mut walls.clone()),
+            wall_min_s: walls.iter().copied().fold(f64::INFINITY, f64::min),
+            wall_max_s: walls.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            client_cpu_median_s: median(
+                &mut used
+                    .iter()
+                    .map(|s| s.observed.client_cpu_s)
+                    .collect::<Vec<_>>(),
+            ),
+            server_cpu_median_s: median(
+                &mut used
+                    .iter()
+                    .map(|s| s.observed.server_cpu_s)
+                    .collect::<Vec<_>>(),
+            ),
+            peak_rss_max_mib: used
+                .iter()
+                .map(|s| s.observed.max_rss_kib as f64 / 1024.0)
+                .fold(0.0, f64::max),
+            output_bytes_median: if bytes.is_empty() {
+                None
+            } else {
+                Some(median(&mut bytes) as u64)
+            },
+            rows: used.iter().find_map(|s| s.rows),
+        });
+    }
+    out
+}
+
+/// haul against a baseline: ratio of medians, and the median of per-repetition ratios (both
+/// measured in the same repetition, so drift between repetitions cancels).
+#[derive(Debug, Clone, Serialize)]
+pub struct Ratio {
+    pub against: String,
+    pub scale: f64,
+    pub of_medians: f64,
+    pub paired_median: Option<f64>,
+}
+
+pub fn ratios(samples: &[Sample], summaries: &[Summary]) -> Vec<Ratio> {
+    let mut out = Vec::new();
+    for h in summaries
+        .iter()
+        .filter(|s| s.variant == "haul" && s.n_used > 0)
+    {
+        for b in summaries
+            .iter()
+            .filter(|b| b.variant != "haul" && b.scale == h.scale && b.n_used > 0)
+        {
+            // The same samples the summaries used: clean ones, or noisy ones if none was clean.
+            let used = |s: &Sample, sum: &Summary| {
+                s.kind == "timed"
+                    && s.scale == h.scale
+                    && s.variant == sum.variant
+                    && s.observed.exit_ok
+                    && (!s.noisy || sum.noisy_fallback)
+            };
+            let mut paired = Vec::new();
+            for hs in samples.iter().filter(|s| used(s, h)) {
+                let mut same_rep = samples.iter().filter(|s| used(s, b) && s.rep == hs.rep);
+                if let Some(bs) = same_rep.next_back() {
+                    paired.push(hs.observed.wall_s / bs.observed.wall_s);
+                }
+            }
+            out.push(Ratio {
+                against: b.variant.clone(),
+                scale: h.scale,
+                of_medians: h.wall_median_s / b.wall_median_s,
+                paired_median: if paired.is_empty() {
+                    None
+                } else {
+                    Some(median(&mut paired))
+                },
+            });
+        }
+    }
+    out
+}
+
+/// One DESIGN.md §7 target, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub name: String,
+    pub limit: String,
+    pub measured: String,
+    pub holds: bool,
+}
+
+pub fn targets(
+    samples: &[Sample],
+    summaries: &[Summary],
+    ratios: &[Ratio],
+    jobs: u16,
+) -> Vec<Target> {
+    let mut out = Vec::new();
+    for r in ratios.iter().filter(|r| r.against == "copy") {
+        out.push(Target {
+            name: format!(
+                "dump wall ≤ {WALL_TARGET} × binary COPY (scale {})",
+                r.scale
+            ),
+            limit: format!("{WALL_TARGET:.2}×"),
+            measured: format!("{:.2}×", r.of_medians),
+            holds: r.of_medians <= WALL_TARGET,
+        });
+    }
+    for r in ratios.iter().filter(|r| r.against == "pg_dump") {
+        out.push(Target {
+            name: format!("dump faster than pg_dump -Fd -j {jobs} (scale {})", r.scale),
+            limit: "< 1.00×".into(),
+            measured: format!("{:.2}×", r.of_medians),
+            holds: r.of_medians < 1.0,
+        });
+    }
+    let haul_ok: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.variant == "haul" && s.observed.exit_ok)
+        .collect();
+    if !haul_ok.is_empty() {
+        let peak = haul_ok
+            .iter()
+            .map(|s| s.observed.max_rss_kib as f64 / 1024.0)
+            .fold(0.0, f64::max);
+        let limit = rss_target_mib(jobs);
+        out.push(Target {
+            name: format!("peak RSS ≤ 64 MiB + 64 MiB × {jobs} jobs (every haul run)"),
+            limit: format!("{limit:.0} MiB"),
+            measured: format!("{peak:.1} MiB"),
+            holds: peak <= limit,
+        });
+    }
+    let _ = summaries;
+    out
+}
+
+/// Peak RSS of haul per scale (every haul run, timed or RSS-only).
+#[derive(Debug, Clone, Serialize)]
+pub struct RssAtScale {
+    pub scale: f64,
+    pub rows: Option<u64>,
+    pub runs: usize,
+    pub peak_rss_max_mib: f64,
+    pub peak_rss_min_mib: f64,
+    pub wall_median_s: f64,
+}
+
+pub fn rss_per_scale(samples: &[Sample]) -> Vec<RssAtScale> {
+    let mut groups: BTreeMap<String, Vec<&Sample>> = BTreeMap::new();
+    for s in samples
+        .iter()
+        .filter(|s| s.variant == "haul" && s.observed.exit_ok && s.kind != "warmup")
+    {
+        groups
+            .entry(format!("{:012.4}", s.scale))
+            .or_default()
+            .push(s);
+    }
+    groups
+        .into_values()
+        .map(|v| {
+            let rss: Vec<f64> = v
+                .iter()
+                .map(|s| s.observed.max_rss_kib as f64 / 1024.0)
+                .collect();
+            RssAtScale {
+                scale: v[0].scale,
+                rows: v.iter().find_map(|s| s.rows),
+                runs: v.len(),
+                peak_rss_max_mib: rss.iter().copied().fold(0.0, f64::max),
+                peak_rss_min_mib: rss.iter().copied().fold(f64::INFINITY, f64::min),
+                wall_median_s: median(&mut v.iter().map(|s| s.observed.wall_s).collect::<Vec<_>>()),
+            }
+        })
+        .collect()
+}
+
+fn mb(b: Option<u64>) -> String {
+    b.map(|b| format!("{:.1}", b as f64 / 1e6))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// The summary table, ratios, targets and RSS per scale as Markdown (also printed).
+pub fn markdown(
+    summaries: &[Summary],
+    ratios: &[Ratio],
+    targets: &[Target],
+    rss: &[RssAtScale],
+) -> String {
+    let mut s = String::new();
+    s.push_str("| variant | scale | n (clean/total) | wall s median | min–max | client CPU s | server CPU s | peak RSS MiB | output MB | rows |\n");
+    s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for x in summaries {
+        s.push_str(&format!(
+            "| {} | {} | {}/{}{} | {:.2} | {:.2}–{:.2} | {:.1} | {:.1} | {:.1} | {} | {} |\n",
+            x.variant,
+            x.scale,
+            x.n_clean,
+            x.n_total,
+            if x.noisy_fallback {
+                " (noisy used)"
+            } else {
+                ""
+            },
+            x.wall_median_s,
+            x.wall_min_s,
+            x.wall_max_s,
+            x.client_cpu_median_s,
+            x.server_cpu_median_s,
+            x.peak_rss_max_mib,
+            mb(x.output_bytes_median),
+            x.rows.map(|r| r.to_string()).unwrap_or_else(|| "-".into()),
+        ));
+    }
+    if !ratios.is_empty() {
+        s.push_str("\n| haul ÷ | scale | ratio of medians | median of per-rep ratios |\n|---|---:|---:|---:|\n");
+        for r in ratios {
+            s.push_str(&format!(
+                "| {} | {} | {:.2}× | {} |\n",
+                r.against,
+                r.scale,
+                r.of_medians,
+                r.paired_median
+                    .map(|p| format!("{p:.2}×"))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
+    }
+    if !rss.is_empty() {
+        s.push_str("\n| haul peak RSS at scale | rows | runs | peak RSS MiB (max) | min | wall s median |\n|---:|---:|---:|---:|---:|---:|\n");
+        for r in rss {
+            s.push_str(&format!(
+                "| {} | {} | {} | {:.1} | {:.1} | {:.2} |\n",
+                r.scale,
+                r.rows.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+                r.runs,
+                r.peak_rss_max_mib,
+                r.peak_rss_min_mib,
+                r.wall_median_s
+            ));
+        }
+    }
+    if !targets.is_empty() {
+        s.push_str("\n| target (DESIGN.md §7) | limit | measured | holds |\n|---|---:|---:|---|\n");
+        for t in targets {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                t.name,
+                t.limit,
+                t.measured,
+                if t.holds { "yes" } else { "**no**" }
+            ));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&mut []).is_nan());
+    }
+
+    #[test]
+    fn rss_target() {
+        assert_eq!(rss_target_mib(2), 192.0);
+    }
+}
