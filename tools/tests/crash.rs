@@ -230,3 +230,152 @@ fn writes_during_the_dump_are_not_in_the_files() {
     let n = seqs.len() as i64;
     assert_eq!(seqs, (1..=n).collect::<Vec<_>>());
 }
+
+/// A running `haul dump --json` whose stdout is drained on a thread (so it never blocks on a
+/// full pipe) after its first `chunk_done` event.
+struct RunningDump {
+    child: std::process::Child,
+    rest: std::thread::JoinHandle<Vec<String>>,
+}
+
+impl RunningDump {
+    fn start(url: &str, dir: &std::path::Path) -> Self {
+        let mut child = haul()
+            .args([
+                "dump",
+                url,
+                dir.to_str().expect("p"),
+                "--json",
+                "--jobs",
+                "1",
+                "--chunk-bytes",
+                "32KiB",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            if line.expect("line").contains("\"type\":\"chunk_done\"") {
+                break;
+            }
+        }
+        let rest = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+        Self { child, rest }
+    }
+
+    /// Waits for the end: exit code, stderr, and the events after the first chunk.
+    fn finish(self) -> (Option<i32>, String, Vec<String>) {
+        let out = self.child.wait_with_output().expect("wait");
+        let events = self.rest.join().expect("reader");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            events,
+        )
+    }
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_exit_130_and_the_rerun_resumes() {
+    let Some(db) = PgTestDb::create("sigint") else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, pad text); \
+         INSERT INTO t SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 60000) g; ANALYZE",
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("d");
+    let running = RunningDump::start(db.url(), &dir);
+    // SIGINT, as a terminal's Ctrl-C sends.
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &running.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let (code, stderr, _) = running.finish();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(
+        stderr.contains("rerun the same command to resume"),
+        "{stderr}"
+    );
+    assert!(
+        tmp_files(&dir).is_empty(),
+        "temporary files left: {:?}",
+        tmp_files(&dir)
+    );
+
+    let r = run(&[
+        "dump",
+        db.url(),
+        dir.to_str().expect("p"),
+        "--json",
+        "--jobs",
+        "1",
+        "--chunk-bytes",
+        "32KiB",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.events_of("started")[0]["data"]["chunks_done"]
+            .as_u64()
+            .expect("done")
+            > 0
+    );
+    let ids = int_column(&read_table(&dir, "public.t"), "id");
+    assert_eq!(ids.len(), 60000);
+    assert_eq!(run(&["verify", dir.to_str().expect("p")]).code, 0);
+}
+
+#[test]
+fn a_killed_backend_mid_chunk_is_retried_and_nothing_is_lost() {
+    let Some(db) = PgTestDb::create("killed_backend") else {
+        return;
+    };
+    db.exec(
+        "CREATE TABLE t (id int PRIMARY KEY, pad text); \
+         INSERT INTO t SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 60000) g; ANALYZE",
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("d");
+    let running = RunningDump::start(db.url(), &dir);
+    // Terminate the backend running a chunk's COPY (not the snapshot holder, which is idle).
+    let mut killed = 0;
+    for _ in 0..200 {
+        let n = db
+            .scalar(&format!(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                  WHERE datname = '{}' AND application_name = 'haul' AND query LIKE 'COPY (SELECT%' \
+                    AND state = 'active'",
+                db.name()
+            ))
+            .unwrap_or_default();
+        killed = n.parse::<u32>().unwrap_or(0);
+        if killed > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(killed > 0, "no running COPY to terminate");
+    let (code, stderr, events) = running.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.contains("\"type\":\"chunk_failed\"") && e.contains("\"retrying\":true")),
+        "the failed attempt is reported as retried: {events:?}"
+    );
+    let ids = int_column(&read_table(&dir, "public.t"), "id");
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(
+        (ids.len(), sorted.len()),
+        (60000, 60000),
+        "every row exactly once"
+    );
+    assert_eq!(run(&["verify", dir.to_str().expect("p")]).code, 0);
+}
