@@ -481,38 +481,39 @@ fn check_resumable(
 }
 
 fn describe_settings_diff(old: &DumpSettings, new: &DumpSettings) -> String {
-    let mut d = Vec::new();
-    if old.tables != new.tables {
-        d.push(format!(
-            "--tables was {:?}, now {:?}",
-            old.tables, new.tables
-        ));
-    }
-    if old.exclude != new.exclude {
-        d.push(format!(
-            "--exclude was {:?}, now {:?}",
-            old.exclude, new.exclude
-        ));
-    }
-    if old.as_text != new.as_text {
-        d.push(format!(
-            "--as-text was {:?}, now {:?}",
-            old.as_text, new.as_text
-        ));
-    }
-    if old.chunk_bytes != new.chunk_bytes {
-        d.push(format!(
-            "--chunk-bytes was {}, now {}",
-            old.chunk_bytes, new.chunk_bytes
-        ));
-    }
-    if old.compression != new.compression {
-        d.push(format!(
-            "--compression was {}, now {}",
-            old.compression, new.compression
-        ));
-    }
-    d.join("; ")
+    let pairs = [
+        (
+            "--tables",
+            format!("{:?}", old.tables),
+            format!("{:?}", new.tables),
+        ),
+        (
+            "--exclude",
+            format!("{:?}", old.exclude),
+            format!("{:?}", new.exclude),
+        ),
+        (
+            "--as-text",
+            format!("{:?}", old.as_text),
+            format!("{:?}", new.as_text),
+        ),
+        (
+            "--chunk-bytes",
+            old.chunk_bytes.to_string(),
+            new.chunk_bytes.to_string(),
+        ),
+        (
+            "--compression",
+            old.compression.clone(),
+            new.compression.clone(),
+        ),
+    ];
+    pairs
+        .iter()
+        .filter(|(_, was, now)| was != now)
+        .map(|(flag, was, now)| format!("{flag} was {was}, now {now}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 async fn journal_append(journal: &Arc<Mutex<Journal>>, entry: JournalEntry) -> Result<()> {
@@ -694,7 +695,7 @@ impl RunState {
             (Ok(_), Ok(receipt)) => Ok(receipt),
             (Ok(_), Err(we)) => Err(we),
             (Err(EngineError::Interrupted), _) => Err(EngineError::Interrupted),
-            (Err(re), Err(we)) if is_sink_gone(&re) => Err(we),
+            (Err(EngineError::WriterStopped), Err(we)) => Err(we),
             (Err(re), _) => Err(re),
         }
     }
@@ -764,8 +765,4 @@ impl RunState {
         }
         Ok(())
     }
-}
-
-fn is_sink_gone(e: &EngineError) -> bool {
-    matches!(e, EngineError::Other(m) if m == "the chunk's writer stopped")
 }

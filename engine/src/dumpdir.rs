@@ -53,12 +53,11 @@ pub fn prepare(dir: &Path, restart: bool) -> Result<DirState> {
     }
     let manifest = match Manifest::read(dir) {
         Ok(m) => m,
-        Err(e) if restart => {
+        Err(_) if restart => {
             // An unreadable manifest cannot tell us which files are ours: remove only the two
             // bookkeeping files and let chunk files be overwritten.
             remove_if_exists(&dir.join(MANIFEST_FILE))?;
             remove_if_exists(&dir.join(JOURNAL_FILE))?;
-            let _ = e;
             return Ok(DirState::Fresh);
         }
         Err(e) => return Err(e),

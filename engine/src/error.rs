@@ -67,6 +67,10 @@ pub enum EngineError {
         source: Box<EngineError>,
     },
 
+    /// A chunk's reader found its writer gone; the writer's own error says why.
+    #[error("the chunk's writer stopped")]
+    WriterStopped,
+
     /// The run was interrupted (Ctrl-C); everything committed so far is kept.
     #[error("interrupted")]
     Interrupted,

@@ -4,31 +4,26 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use common::{haul, int_column, read_table, run, tmp_files};
+use common::{int_column, read_table, run, spawn, tmp_files};
 use haul_testdata::PgTestDb;
 
 /// Starts a dump and SIGKILLs it after `after_chunks` chunk_done events (0: right after start).
 fn dump_and_kill(url: &str, dir: &std::path::Path, after_chunks: usize) -> usize {
-    let mut child = haul()
-        .args([
-            "dump",
-            url,
-            dir.to_str().expect("p"),
-            "--json",
-            "--jobs",
-            "2",
-            "--chunk-bytes",
-            "32KiB",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let dir = dir.to_str().expect("utf-8 path");
+    let mut child = spawn(&[
+        "dump",
+        url,
+        dir,
+        "--json",
+        "--jobs",
+        "2",
+        "--chunk-bytes",
+        "32KiB",
+    ]);
     let stdout = child.stdout.take().expect("stdout");
     let mut seen = 0;
     for line in std::io::BufReader::new(stdout).lines() {
@@ -171,21 +166,17 @@ fn writes_during_the_dump_are_not_in_the_files() {
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("d");
-    let mut child = haul()
-        .args([
-            "dump",
-            db.url(),
-            dir.to_str().expect("p"),
-            "--json",
-            "--jobs",
-            "2",
-            "--chunk-bytes",
-            "32KiB",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let path = dir.to_str().expect("utf-8 path");
+    let mut child = spawn(&[
+        "dump",
+        db.url(),
+        path,
+        "--json",
+        "--jobs",
+        "2",
+        "--chunk-bytes",
+        "32KiB",
+    ]);
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = std::io::BufReader::new(stdout).lines();
     for line in lines.by_ref() {
@@ -240,21 +231,17 @@ struct RunningDump {
 
 impl RunningDump {
     fn start(url: &str, dir: &std::path::Path) -> Self {
-        let mut child = haul()
-            .args([
-                "dump",
-                url,
-                dir.to_str().expect("p"),
-                "--json",
-                "--jobs",
-                "1",
-                "--chunk-bytes",
-                "32KiB",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
+        let dir = dir.to_str().expect("utf-8 path");
+        let mut child = spawn(&[
+            "dump",
+            url,
+            dir,
+            "--json",
+            "--jobs",
+            "1",
+            "--chunk-bytes",
+            "32KiB",
+        ]);
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = std::io::BufReader::new(stdout).lines();
         for line in lines.by_ref() {

@@ -230,13 +230,14 @@ fn disk_full_stops_cleanly_and_keeps_only_complete_chunks() {
 
 /// Starts `haul dump --json`, waits for its `started` event, runs `during`, waits for the end.
 fn dump_with(db: &PgTestDb, dir: &Path, extra: &[&str], during: impl FnOnce()) -> common::Run {
-    let mut child = haul()
-        .args(["dump", db.url(), dir.to_str().expect("p"), "--json"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut args = vec![
+        "dump",
+        db.url(),
+        dir.to_str().expect("utf-8 path"),
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    let mut child = common::spawn(&args);
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = std::io::BufReader::new(stdout).lines();
     let mut seen = String::new();

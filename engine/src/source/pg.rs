@@ -102,7 +102,7 @@ pub async fn read_chunk(
     rows += send_batch(&mut decoder, chunk, tx, progress, batch_raw).await?;
     tx.send(ChunkMsg::End { rows })
         .await
-        .map_err(|_| sink_gone())?;
+        .map_err(|_| EngineError::WriterStopped)?;
     Ok((rows, raw))
 }
 
@@ -124,7 +124,7 @@ async fn send_batch(
     }
     tx.send(ChunkMsg::Batch(batch))
         .await
-        .map_err(|_| sink_gone())?;
+        .map_err(|_| EngineError::WriterStopped)?;
     Ok(n)
 }
 
@@ -149,11 +149,6 @@ fn decode_error(table: &TablePlan, chunk: &ChunkSpec, e: FormatError) -> EngineE
             source: Box::new(e),
         },
     }
-}
-
-/// The reader's view of a failed sink.
-pub fn sink_gone() -> EngineError {
-    EngineError::Other("the chunk's writer stopped".to_string())
 }
 
 #[cfg(test)]

@@ -23,6 +23,16 @@ pub fn haul() -> Command {
     c
 }
 
+/// Starts `haul ARGS…` with stdout and stderr piped, for runs read (or killed) while they go.
+pub fn spawn(args: &[&str]) -> std::process::Child {
+    haul()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("haul starts")
+}
+
 /// The result of one run.
 #[derive(Debug)]
 pub struct Run {
