@@ -278,6 +278,9 @@ pub async fn dump(
                 partitioned: opened.catalog.partitioned.clone(),
                 enums: opened.catalog.enums.clone(),
                 domains: opened.catalog.domains.clone(),
+                sequences: opened.catalog.sequences.clone(),
+                views: opened.catalog.views.clone(),
+                not_recreated: opened.catalog.not_recreated.clone(),
             };
             (m, false)
         }

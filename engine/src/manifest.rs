@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{EngineError, Result};
 use crate::pg::catalog::{DomainDdl, EnumDdl, PartitionedDdl};
+use crate::pg::objects::{SequenceDdl, ViewDdl};
 use crate::plan::TablePlan;
 
 /// Bump when the manifest, journal or checksum spec (docs/checksum.md) changes incompatibly.
@@ -52,6 +53,13 @@ pub struct Manifest {
     pub enums: Vec<EnumDdl>,
     #[serde(default)]
     pub domains: Vec<DomainDdl>,
+    #[serde(default)]
+    pub sequences: Vec<SequenceDdl>,
+    #[serde(default)]
+    pub views: Vec<ViewDdl>,
+    /// Objects a load does not recreate (triggers, policies, functions, grants, …), in words.
+    #[serde(default)]
+    pub not_recreated: Vec<String>,
 }
 
 /// Where the data came from (never a password).

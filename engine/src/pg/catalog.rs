@@ -117,6 +117,9 @@ pub struct IndexDdl {
     /// The constraint the index backs, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub constraint: Option<String>,
+    /// A partition's copy of its parent's index (created with the parent's, never alone).
+    #[serde(default)]
+    pub inherited: bool,
 }
 
 /// An enum type.
@@ -156,6 +159,10 @@ pub struct PgCatalog {
     pub partitioned: Vec<PartitionedDdl>,
     pub enums: Vec<EnumDdl>,
     pub domains: Vec<DomainDdl>,
+    pub sequences: Vec<crate::pg::objects::SequenceDdl>,
+    pub views: Vec<crate::pg::objects::ViewDdl>,
+    /// Objects a load does not recreate, said in words (triggers, policies, functions, …).
+    pub not_recreated: Vec<String>,
     pub server_version_num: i32,
     pub money_scale: i8,
 }
@@ -450,6 +457,10 @@ pub async fn describe(
         });
     }
     load_key_correlations(client, &mut out.tables).await?;
+    let table_oids: Vec<Oid> = tables.iter().chain(parents).map(|t| t.oid).collect();
+    out.sequences = crate::pg::objects::load_sequences(client, &table_oids).await?;
+    out.views = crate::pg::objects::load_views(client).await?;
+    out.not_recreated = crate::pg::objects::not_recreated(client, &table_oids).await?;
     let (enums, domains) = load_user_types(client, &types).await?;
     out.enums = enums;
     out.domains = domains;
@@ -673,7 +684,8 @@ async fn load_constraints_and_indexes(
                     i.indpred IS NULL AND i.indexprs IS NULL, \
                     i.indkey::int2[], \
                     (SELECT con.conname::text FROM pg_catalog.pg_constraint con \
-                      WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid LIMIT 1) \
+                      WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid LIMIT 1), \
+                    ic.relispartition \
                FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid \
               WHERE i.indrelid = ANY($1) ORDER BY i.indrelid, ic.relname",
             &[&oids],
@@ -716,6 +728,7 @@ async fn load_constraints_and_indexes(
             primary,
             unique,
             constraint: r.get(8),
+            inherited: r.get(9),
         });
         if !(unique && valid && plain) || keys.is_empty() {
             continue;

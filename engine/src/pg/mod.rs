@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod conn;
+pub mod objects;
 pub mod planner;
 pub mod snapshot;
 
