@@ -53,7 +53,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    fn plan_options(&self) -> PlanOptions {
+    pub(crate) fn plan_options(&self) -> PlanOptions {
         PlanOptions {
             chunk_bytes: self.chunk_bytes,
             as_text: self.as_text.clone(),
@@ -111,16 +111,16 @@ pub struct PlanReport {
 }
 
 /// A run's snapshot, catalog and source description.
-struct Opened {
-    leader: SnapshotLeader,
-    catalog: PgCatalog,
-    source: SourceInfo,
+pub(crate) struct Opened {
+    pub(crate) leader: SnapshotLeader,
+    pub(crate) catalog: PgCatalog,
+    pub(crate) source: SourceInfo,
     /// Notes about relations that are not dumped (foreign tables, materialized views).
-    skipped: Vec<String>,
+    pub(crate) skipped: Vec<String>,
 }
 
 /// Connects, selects tables, takes the snapshot (with locks), reads the catalog inside it.
-async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened> {
+pub(crate) async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened> {
     let filter = TableFilter::try_new(&sel.tables, &sel.exclude)?;
     let client = connect(src).await?;
     let server_version: String = client
@@ -140,7 +140,13 @@ async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened> {
     let skipped = catalog::list_skipped(&client, &filter)
         .await?
         .into_iter()
-        .map(|(what, s, t)| format!("{what} {s}.{t} is not dumped (its rows are not stored in this database or are derived)"))
+        .map(|(what, s, t)| {
+            if what == "materialized view" {
+                format!("materialized view {s}.{t}: its rows are not dumped (they are derived); a load recreates it and fills it from the loaded tables")
+            } else {
+                format!("{what} {s}.{t} is not dumped (its rows are stored elsewhere)")
+            }
+        })
         .collect();
     let listing = catalog::list_tables(&client).await?;
     let (leaves, parents) = catalog::select_tables(&listing, &filter)?;
@@ -197,7 +203,7 @@ pub async fn plan(src: &PgEndpoint, sel: &Selection) -> Result<PlanReport> {
     })
 }
 
-fn source_fingerprint(s: &SourceInfo) -> String {
+pub(crate) fn source_fingerprint(s: &SourceInfo) -> String {
     let id = match &s.system_identifier {
         Some(sysid) => format!("postgres|{sysid}|{}", s.database),
         None => format!("postgres|{}", s.url),
@@ -206,7 +212,7 @@ fn source_fingerprint(s: &SourceInfo) -> String {
 }
 
 /// Names, columns, types and keys of the selected tables, plus what changes how they are read.
-fn schema_fingerprint(catalog: &PgCatalog, as_text: &[String]) -> String {
+pub(crate) fn schema_fingerprint(catalog: &PgCatalog, as_text: &[String]) -> String {
     let mut s = String::new();
     for t in &catalog.tables {
         s.push_str(&format!("{}.{}(", t.schema, t.name));
@@ -219,7 +225,7 @@ fn schema_fingerprint(catalog: &PgCatalog, as_text: &[String]) -> String {
     format!("{:032x}", xxh3_128(s.as_bytes()))
 }
 
-fn now_utc() -> String {
+pub(crate) fn now_utc() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string()
@@ -526,7 +532,7 @@ async fn journal_append(journal: &Arc<Mutex<Journal>>, entry: JournalEntry) -> R
         .map_err(|e| EngineError::Other(format!("journal writer failed: {e}")))?
 }
 
-fn summarize(
+pub(crate) fn summarize(
     tables: &[TablePlan],
     done: &BTreeMap<String, ChunkRecord>,
     failed: &[FailedChunk],

@@ -67,6 +67,15 @@ pub enum EngineError {
         source: Box<EngineError>,
     },
 
+    /// The target cannot take the load as asked (tables exist, incompatible columns, a type
+    /// it cannot create); nothing was changed.
+    #[error("{0}")]
+    Target(String),
+
+    /// Rows read back do not match what the dump recorded for them.
+    #[error("{0}")]
+    ChecksumMismatch(String),
+
     /// A chunk's reader found its writer gone; the writer's own error says why.
     #[error("the chunk's writer stopped")]
     WriterStopped,
@@ -144,7 +153,9 @@ impl EngineError {
     pub fn is_fatal(&self) -> bool {
         match self.root() {
             Self::Io { source, .. } => is_disk_full(source),
-            Self::SourceChanged(_) | Self::Interrupted | Self::Directory(_) => true,
+            Self::SourceChanged(_) | Self::Interrupted | Self::Directory(_) | Self::Target(_) => {
+                true
+            }
             Self::Connect { .. } => true,
             _ => false,
         }

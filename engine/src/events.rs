@@ -62,6 +62,10 @@ pub enum Event {
         bytes: u64,
         seconds: f64,
     },
+    /// A schema step after the data finished (an index, a constraint, a view, ANALYZE).
+    StepDone { what: String, seconds: f64 },
+    /// A schema step after the data failed; the others go on.
+    StepFailed { what: String, error: String },
     /// The run ended.
     Finished(RunSummary),
 }

@@ -22,17 +22,22 @@
 //! The engine never prints or exits: it returns [`error::EngineError`] and emits
 //! [`events::Event`]s to an [`events::Observer`].
 
+pub mod copy;
 pub mod dump;
 pub mod dumpdir;
 pub mod endpoint;
 pub mod error;
 pub mod events;
+pub mod load;
 pub mod manifest;
 pub mod pg;
 pub mod plan;
+pub mod post;
+pub(crate) mod runner;
 pub mod select;
 pub mod sink;
 pub mod source;
 pub mod verify;
+pub mod verify_target;
 
 pub use error::{EngineError, Result};

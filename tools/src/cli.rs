@@ -38,8 +38,69 @@ pub enum Command {
     /// Dump a PostgreSQL database into DIR: one zstd Parquet file per chunk, a manifest and a
     /// journal; rerun the same command to resume after a crash.
     Dump(DumpArgs),
-    /// Re-read every chunk file of a dump and check rows and checksums against the journal.
+    /// Re-read every chunk file of a dump and check rows and checksums against the journal;
+    /// with --against, re-read the target database by the same chunks and compare.
     Verify(VerifyArgs),
+    /// Load a dump directory into a PostgreSQL database: schema, rows (binary COPY, each chunk
+    /// exactly once), then keys, indexes, constraints, sequences, views; rerun to resume.
+    Load(LoadArgs),
+    /// Copy a PostgreSQL database into another without files: one snapshot, chunks streamed
+    /// into the target's binary COPY, schema as in `load`; rerun to resume.
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Source database URL.
+    pub source: String,
+
+    /// Target database URL (the database must exist).
+    pub target: String,
+
+    /// Parallel workers (a source and a target connection each), for rows and index builds.
+    #[arg(long, short, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// What to do when a copied table already exists in the target.
+    #[arg(long, value_enum, default_value = "error")]
+    pub if_exists: IfExistsArg,
+}
+
+/// What to do with target tables that already exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IfExistsArg {
+    /// Stop with an error naming them; nothing is changed.
+    Error,
+    /// Empty them and load into them (their columns must match the dump's).
+    Truncate,
+    /// Load into them as they are (their columns must match the dump's).
+    Append,
+    /// Drop them and create them from the dump.
+    Replace,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// A dump directory written by `haul dump`.
+    pub dir: PathBuf,
+
+    /// Target database URL, e.g. postgres://user@host:5432/db (the database must exist).
+    pub target: String,
+
+    /// Parallel workers (one target connection each), for rows and for index builds.
+    #[arg(long, short, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    /// What to do when a dumped table already exists in the target.
+    #[arg(long, value_enum, default_value = "error")]
+    pub if_exists: IfExistsArg,
+
+    /// Load an unfinished dump: only its recorded chunks (the target misses the rest).
+    #[arg(long)]
+    pub partial: bool,
 }
 
 /// Which tables, and how they are read.
@@ -106,9 +167,14 @@ pub struct VerifyArgs {
     /// A dump directory.
     pub dir: PathBuf,
 
-    /// Parallel file readers.
+    /// Parallel file readers (or target sessions with --against).
     #[arg(long, short, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: u16,
+
+    /// Compare a database (e.g. the target of a load or copy) with the dump instead of the
+    /// files: re-read it by the dump's chunks and compare rows and checksums.
+    #[arg(long, value_name = "URL")]
+    pub against: Option<String>,
 }
 
 /// Parses `128MiB`, `1GiB`, `64KiB`, `1G`, `500M`, `4096`. K/M/G/T are binary (1024) units.

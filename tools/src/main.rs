@@ -1,6 +1,7 @@
 //! The `haul` binary: argument parsing, output (progress bars or `--json`), exit codes.
 
 mod cli;
+mod load_cmd;
 mod output;
 mod plan_view;
 
@@ -35,8 +36,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:500,muzzy_decay_ms:0\0";
 
 /// Exit codes (also in `--help`).
-const OK: u8 = 0;
-const PARTIAL: u8 = 1;
+pub(crate) const OK: u8 = 0;
+pub(crate) const PARTIAL: u8 = 1;
 const FATAL: u8 = 2;
 const INTERRUPTED: u8 = 130;
 
@@ -87,7 +88,7 @@ fn exit_code_for(e: &anyhow::Error) -> u8 {
     }
 }
 
-fn selection(s: &SelectArgs) -> Selection {
+pub(crate) fn selection(s: &SelectArgs) -> Selection {
     Selection {
         tables: s.tables.clone(),
         exclude: s.exclude.clone(),
@@ -98,7 +99,7 @@ fn selection(s: &SelectArgs) -> Selection {
     }
 }
 
-fn postgres_source(url: &str) -> anyhow::Result<haul_engine::endpoint::PgEndpoint> {
+pub(crate) fn postgres_source(url: &str) -> anyhow::Result<haul_engine::endpoint::PgEndpoint> {
     match Endpoint::parse(url)? {
         Endpoint::Postgres(pg) => Ok(*pg),
         Endpoint::Dir(p) => Err(EngineError::Usage(format!(
@@ -109,8 +110,39 @@ fn postgres_source(url: &str) -> anyhow::Result<haul_engine::endpoint::PgEndpoin
     }
 }
 
+/// The run's observer (progress bars or JSON Lines) and the ticker that refreshes it.
+pub(crate) fn observer(
+    json: bool,
+    quiet: bool,
+) -> (Arc<dyn Observer>, tokio::task::JoinHandle<()>) {
+    if json {
+        let o = Arc::new(JsonObserver::default());
+        let t = o.clone();
+        let handle = tokio::spawn(async move {
+            let mut iv = tokio::time::interval(Duration::from_secs(1));
+            iv.tick().await;
+            loop {
+                iv.tick().await;
+                t.tick();
+            }
+        });
+        (o, handle)
+    } else {
+        let o = Arc::new(HumanObserver::new(quiet));
+        let t = o.clone();
+        let handle = tokio::spawn(async move {
+            let mut iv = tokio::time::interval(Duration::from_millis(150));
+            loop {
+                iv.tick().await;
+                t.tick();
+            }
+        });
+        (o, handle)
+    }
+}
+
 /// Cancels on the first Ctrl-C; exits at once on the second.
-fn cancel_on_ctrl_c(quiet: bool) -> CancellationToken {
+pub(crate) fn cancel_on_ctrl_c(quiet: bool) -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     tokio::spawn(async move {
@@ -151,50 +183,37 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 ..DumpOptions::default()
             };
             let cancel = cancel_on_ctrl_c(cli.quiet || cli.json);
-            let (observer, ticker): (Arc<dyn Observer>, Option<tokio::task::JoinHandle<()>>) =
-                if cli.json {
-                    let o = Arc::new(JsonObserver::default());
-                    let t = o.clone();
-                    let handle = tokio::spawn(async move {
-                        let mut iv = tokio::time::interval(Duration::from_secs(1));
-                        iv.tick().await;
-                        loop {
-                            iv.tick().await;
-                            t.tick();
-                        }
-                    });
-                    (o, Some(handle))
-                } else {
-                    let o = Arc::new(HumanObserver::new(cli.quiet));
-                    let t = o.clone();
-                    let handle = tokio::spawn(async move {
-                        let mut iv = tokio::time::interval(Duration::from_millis(150));
-                        loop {
-                            iv.tick().await;
-                            t.tick();
-                        }
-                    });
-                    (o, Some(handle))
-                };
+            let (observer, ticker) = observer(cli.json, cli.quiet);
             let result = haul_engine::dump::dump(&src, &args.dir, &opts, observer, cancel).await;
-            if let Some(t) = ticker {
-                t.abort();
-            }
+            ticker.abort();
             let summary =
                 result.with_context(|| format!("dumping {src} into `{}`", args.dir.display()))?;
             if !cli.json && !cli.quiet {
-                print_summary(&summary);
+                print_summary("dump", &summary);
             }
             Ok(if summary.ok { OK } else { PARTIAL })
         }
+        Command::Load(args) => load_cmd::run(args, cli.json, cli.quiet).await,
+        Command::Copy(args) => load_cmd::run_copy(args, cli.json, cli.quiet).await,
         Command::Verify(args) => {
             let dir = args.dir.clone();
             let jobs = usize::from(args.jobs);
-            let report =
-                tokio::task::spawn_blocking(move || haul_engine::verify::verify_dir(&dir, jobs))
-                    .await
-                    .context("verify thread failed")?
-                    .with_context(|| format!("verifying `{}`", args.dir.display()))?;
+            let report = match &args.against {
+                Some(url) => {
+                    let dst = postgres_source(url)?;
+                    haul_engine::verify_target::verify_against(&dir, &dst, jobs)
+                        .await
+                        .with_context(|| {
+                            format!("verifying {dst} against `{}`", args.dir.display())
+                        })?
+                }
+                None => {
+                    tokio::task::spawn_blocking(move || haul_engine::verify::verify_dir(&dir, jobs))
+                        .await
+                        .context("verify thread failed")?
+                        .with_context(|| format!("verifying `{}`", args.dir.display()))?
+                }
+            };
             if cli.json {
                 for p in &report.problems {
                     json_line("problem", p);

@@ -189,6 +189,7 @@ impl Observer for HumanObserver {
     fn event(&self, event: &Event) {
         match event {
             Event::Started {
+                command,
                 source,
                 target,
                 tables,
@@ -207,8 +208,13 @@ impl Observer for HumanObserver {
                 } else {
                     String::new()
                 };
+                let verb = match *command {
+                    "load" => "loading",
+                    "copy" => "copying",
+                    _ => "dumping",
+                };
                 self.say(&format!(
-                    "dumping {tables} table(s), {chunks} chunk(s){resumed}, ~{} rows / {} from {source} to {target} with {jobs} job(s)",
+                    "{verb} {tables} table(s), {chunks} chunk(s){resumed}, ~{} rows / {} from {source} to {target} with {jobs} job(s)",
                     human_count(*estimated_rows),
                     human_bytes(*estimated_bytes)
                 ));
@@ -298,26 +304,31 @@ impl Observer for HumanObserver {
                     bar.finish_and_clear();
                 }
             }
+            Event::StepFailed { what, error } => self.say(&format!("failed: {what}: {error}")),
+            Event::StepDone { what, seconds } if !self.quiet && *seconds >= 1.0 => {
+                self.say(&format!("built {what} in {seconds:.1}s"))
+            }
             Event::ChunkDone { .. } => {}
             _ => {}
         }
     }
 }
 
-/// Prints a dump's summary on stdout.
-pub fn print_summary(s: &RunSummary) {
+/// Prints a run's summary on stdout (`what`: dump, load, copy).
+pub fn print_summary(what: &str, s: &RunSummary) {
     let status = if s.ok {
-        "dump finished"
+        format!("{what} finished")
     } else {
-        "dump finished with failures"
+        format!("{what} finished with failures")
     };
     println!(
-        "{status} in {:.1}s: {} table(s), {} rows, {} chunk(s), {} on disk",
+        "{status} in {:.1}s: {} table(s), {} rows, {} chunk(s), {} {}",
         s.seconds,
         s.tables.len(),
         human_count(s.rows),
         s.chunks,
-        human_bytes(s.bytes)
+        human_bytes(s.bytes),
+        if what == "dump" { "on disk" } else { "sent" }
     );
     let w = s
         .tables
@@ -328,7 +339,11 @@ pub fn print_summary(s: &RunSummary) {
         .max(5);
     println!(
         "{:<w$}  {:>14}  {:>7}  {:>11}  {:>8}",
-        "TABLE", "ROWS", "CHUNKS", "ON DISK", "SECONDS"
+        "TABLE",
+        "ROWS",
+        "CHUNKS",
+        if what == "dump" { "ON DISK" } else { "SENT" },
+        "SECONDS"
     );
     for t in &s.tables {
         let chunks = if t.chunks_failed > 0 {

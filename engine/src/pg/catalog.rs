@@ -190,7 +190,7 @@ pub async fn list_tables(client: &Client) -> Result<Vec<TableListing>> {
                FROM pg_catalog.pg_class c \
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
               WHERE c.relkind IN ('r', 'p') \
-                AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'haul') \
                 AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' \
                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d \
                                  WHERE d.classid = 'pg_catalog.pg_class'::regclass \
@@ -226,7 +226,7 @@ pub async fn list_skipped(
                FROM pg_catalog.pg_class c \
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
               WHERE c.relkind IN ('f', 'm') \
-                AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'haul') \
                 AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' \
               ORDER BY 2, 3",
             &[],

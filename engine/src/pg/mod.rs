@@ -2,9 +2,11 @@
 
 pub mod catalog;
 pub mod conn;
+pub mod ddl;
 pub mod objects;
 pub mod planner;
 pub mod snapshot;
+pub mod target;
 
 /// Quotes an identifier: `"a""b"`.
 pub fn quote_ident(s: &str) -> String {

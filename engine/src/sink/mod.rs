@@ -2,6 +2,7 @@
 //! (DESIGN.md §2 "Sinks commit per chunk").
 
 pub mod parquet;
+pub mod pg;
 
 use haul_formats::checksum::ChunkDigest;
 

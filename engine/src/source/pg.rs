@@ -61,6 +61,18 @@ pub async fn read_chunk(
     progress: Option<&TableProgress>,
 ) -> Result<(u64, u64)> {
     worker.lock_table(&table.schema, &table.name).await?;
+    read_chunk_on(worker.client(), table, chunk, limits, tx, progress).await
+}
+
+/// [`read_chunk`] on any session (the caller has its transaction and locks in place).
+pub async fn read_chunk_on(
+    client: &tokio_postgres::Client,
+    table: &TablePlan,
+    chunk: &ChunkSpec,
+    limits: BatchLimits,
+    tx: &mpsc::Sender<ChunkMsg>,
+    progress: Option<&TableProgress>,
+) -> Result<(u64, u64)> {
     let sql = copy_sql(table, chunk);
     let kinds = table.columns.iter().map(|c| c.kind.clone()).collect();
     let key_positions = table
@@ -75,10 +87,10 @@ pub async fn read_chunk(
                 source: Box::new(e),
             }
         })?;
-    let stream =
-        worker.client().copy_out(sql.as_str()).await.map_err(|e| {
-            EngineError::pg(format!("starting COPY of {}", table.display_name()), e)
-        })?;
+    let stream = client
+        .copy_out(sql.as_str())
+        .await
+        .map_err(|e| EngineError::pg(format!("starting COPY of {}", table.display_name()), e))?;
     let mut stream = std::pin::pin!(stream);
     let mut rows = 0u64;
     let mut raw = 0u64;

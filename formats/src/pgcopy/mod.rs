@@ -2,6 +2,7 @@
 
 mod column;
 pub mod decode;
+pub mod encode;
 mod key;
 mod numeric;
 
@@ -9,3 +10,4 @@ mod numeric;
 mod tests;
 
 pub use decode::PgCopyDecoder;
+pub use encode::{PgCopyEncoder, PgEncodeColumn};

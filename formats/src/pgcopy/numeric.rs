@@ -200,35 +200,45 @@ impl<'a> Numeric<'a> {
         if n == 0 {
             return Ok(i256::ZERO);
         }
-        let base = i256::from_i128(10_000);
-        let mut acc = i256::ZERO;
-        for i in 0..n {
-            let d = i256::from_i128(i128::from(self.digit(i as i32)?));
-            acc = acc
-                .checked_mul(base)
-                .and_then(|a| a.checked_add(d))
-                .ok_or(NumericError::Overflow)?;
+        // As in `to_i128`: drop the groups below the scale (which must be zero) and the zero
+        // padding of the last kept group before accumulating, or a full-width numeric(76,38)
+        // (20 groups, 80 digits with the padding) would overflow an i256.
+        let mut used = n;
+        let mut shift = self.shift_to(scale);
+        while shift <= -4 {
+            if self.digit(used as i32 - 1)? != 0 {
+                return Err(NumericError::TooManyFractionDigits);
+            }
+            used -= 1;
+            shift += 4;
+            if used == 0 {
+                return Ok(i256::ZERO);
+            }
         }
-        let shift = self.shift_to(scale);
-        let ten = i256::from_i128(10);
+        let push = |acc: i256, mul: i128, d: u32| {
+            acc.checked_mul(i256::from_i128(mul))
+                .and_then(|a| a.checked_add(i256::from_i128(i128::from(d))))
+                .ok_or(NumericError::Overflow)
+        };
+        let mut acc = i256::ZERO;
+        for i in 0..used - 1 {
+            acc = push(acc, 10_000, self.digit(i as i32)?)?;
+        }
+        let last = self.digit(used as i32 - 1)?;
         if shift >= 0 {
-            let p = ten
+            acc = push(acc, 10_000, last)?;
+            let p = i256::from_i128(10)
                 .checked_pow(shift as u32)
                 .ok_or(NumericError::Overflow)?;
             acc = acc.checked_mul(p).ok_or(NumericError::Overflow)?;
         } else {
-            // 10^k past i256 can only divide a zero exactly.
-            match ten.checked_pow((-shift) as u32) {
-                Some(p) => {
-                    let (q, r) = acc.checked_div_rem(p).ok_or(NumericError::Overflow)?;
-                    if r != i256::ZERO {
-                        return Err(NumericError::TooManyFractionDigits);
-                    }
-                    acc = q;
-                }
-                None if acc == i256::ZERO => {}
-                None => return Err(NumericError::TooManyFractionDigits),
+            // Keep 4 − k digits of the last group; its k low digits must be zero.
+            let k = (-shift) as usize;
+            let p = POW10_U64[k] as u32;
+            if last % p != 0 {
+                return Err(NumericError::TooManyFractionDigits);
             }
+            acc = push(acc, POW10_U64[4 - k] as i128, last / p)?;
         }
         Ok(if self.sign == NUMERIC_NEG {
             acc.wrapping_neg()
@@ -359,6 +369,277 @@ pub(crate) fn max_i256(precision: u8) -> i256 {
     i256::from_i128(10)
         .checked_pow(u32::from(precision.min(76)))
         .map_or(i256::MAX, |p| p.wrapping_sub(i256::ONE))
+}
+
+// ---- Encoding: Arrow decimals and decimal text → the send form ----
+
+/// Most digit groups an Arrow decimal needs: |x| < 2^255 < 10^77, and the group holding the
+/// lowest digit takes at least one of them, so 1 + ⌈76 / 4⌉.
+const MAX_GROUPS: usize = 20;
+
+/// A decimal's base-10000 digit groups, collected from the least significant end.
+struct Groups {
+    /// Least significant first; `g[..n]` are set.
+    g: [u16; MAX_GROUPS],
+    n: usize,
+    /// Weight of `g[0]`.
+    low_weight: i32,
+    /// Position (0..=3) of the unscaled value's lowest digit inside `g[0]`.
+    offset: u32,
+}
+
+impl Groups {
+    /// Groups for an unscaled integer at `scale` (its lowest digit is worth 10^−scale).
+    #[inline]
+    fn new(scale: i8) -> Self {
+        let p = -i32::from(scale);
+        Self {
+            g: [0; MAX_GROUPS],
+            n: 0,
+            low_weight: p.div_euclid(4),
+            offset: p.rem_euclid(4) as u32,
+        }
+    }
+
+    #[inline(always)]
+    fn push(&mut self, group: u16) {
+        // In bounds: MAX_GROUPS covers the widest magnitude (see there).
+        self.g[self.n] = group;
+        self.n += 1;
+    }
+
+    /// Pushes a magnitude whose lowest digit is at `offset` in the next group.
+    #[inline]
+    fn push_u64(&mut self, m: u64) {
+        if m == 0 {
+            return;
+        }
+        // Constant divisors per arm: multiplications, not `div`.
+        let (rest, first) = match self.offset {
+            0 => (m / 10_000, m % 10_000),
+            1 => (m / 1_000, m % 1_000 * 10),
+            2 => (m / 100, m % 100 * 100),
+            _ => (m / 10, m % 10 * 1_000),
+        };
+        self.push(first as u16);
+        self.push_aligned_u64(rest);
+    }
+
+    /// Pushes a magnitude whose lowest digit starts the next group.
+    #[inline]
+    fn push_aligned_u64(&mut self, mut m: u64) {
+        while m != 0 {
+            self.push((m % 10_000) as u16);
+            m /= 10_000;
+        }
+    }
+
+    fn push_u128(&mut self, m: u128) {
+        if let Ok(m) = u64::try_from(m) {
+            return self.push_u64(m);
+        }
+        let keep = POW10_U128[4 - self.offset as usize];
+        let first = m % keep * POW10_U128[self.offset as usize];
+        self.push(first as u16);
+        self.push_aligned_u128(m / keep);
+    }
+
+    fn push_aligned_u128(&mut self, mut m: u128) {
+        while m > u128::from(u64::MAX) {
+            self.push((m % 10_000) as u16);
+            m /= 10_000;
+        }
+        self.push_aligned_u64(m as u64);
+    }
+
+    /// Pushes a value beyond i128 (either sign; the groups take its magnitude).
+    fn push_i256(&mut self, x: i256) {
+        let keep = i256::from_i128(POW10_U128[4 - self.offset as usize] as i128);
+        let (mut x, r) = x.wrapping_div_rem(keep);
+        let first = r.as_i128().unsigned_abs() * POW10_U128[self.offset as usize];
+        self.push(first as u16);
+        let base = i256::from_i128(10_000);
+        loop {
+            if let Some(small) = x.to_i128() {
+                return self.push_aligned_u128(small.unsigned_abs());
+            }
+            let (q, r) = x.wrapping_div_rem(base);
+            self.push(r.as_i128().unsigned_abs() as u16);
+            x = q;
+        }
+    }
+
+    /// Appends the send form: trailing zero groups dropped (the top group is never zero).
+    #[inline]
+    fn write(&self, negative: bool, dscale: u16, out: &mut Vec<u8>) {
+        let lo = self.g[..self.n].iter().take_while(|&&d| d == 0).count();
+        let ndigits = self.n - lo;
+        let mut buf = [0u8; 8 + 2 * MAX_GROUPS];
+        let (weight, sign) = if ndigits == 0 {
+            // Zero: weight 0 and a positive sign, as `make_result` forces.
+            (0, NUMERIC_POS)
+        } else {
+            let sign = if negative { NUMERIC_NEG } else { NUMERIC_POS };
+            (self.low_weight + self.n as i32 - 1, sign)
+        };
+        buf[0..2].copy_from_slice(&(ndigits as i16).to_be_bytes());
+        buf[2..4].copy_from_slice(&(weight as i16).to_be_bytes());
+        buf[4..6].copy_from_slice(&sign.to_be_bytes());
+        buf[6..8].copy_from_slice(&dscale.to_be_bytes());
+        for (k, d) in self.g[lo..self.n].iter().rev().enumerate() {
+            buf[8 + 2 * k..10 + 2 * k].copy_from_slice(&d.to_be_bytes());
+        }
+        out.extend_from_slice(&buf[..8 + 2 * ndigits]);
+    }
+}
+
+/// `dscale` of a decimal at `scale`: its fraction digits (none for a negative scale).
+#[inline]
+fn dscale_of(scale: i8) -> u16 {
+    scale.max(0) as u16
+}
+
+/// Appends the send form of `unscaled × 10^−scale`, with dscale = the scale (0 when negative).
+#[inline]
+pub(crate) fn encode_i128(unscaled: i128, scale: i8, out: &mut Vec<u8>) {
+    let mut g = Groups::new(scale);
+    g.push_u128(unscaled.unsigned_abs());
+    g.write(unscaled < 0, dscale_of(scale), out);
+}
+
+/// Appends the send form of `unscaled × 10^−scale` (any i256, `i256::MIN` included).
+pub(crate) fn encode_i256(unscaled: i256, scale: i8, out: &mut Vec<u8>) {
+    let mut g = Groups::new(scale);
+    match unscaled.to_i128() {
+        Some(x) => g.push_u128(x.unsigned_abs()),
+        None => g.push_i256(unscaled),
+    }
+    g.write(unscaled.is_negative(), dscale_of(scale), out);
+}
+
+/// `NUMERIC_DSCALE_MAX`: the most fraction digits a numeric displays.
+const DSCALE_MAX: i64 = 0x3FFF;
+
+/// Appends the send form of a decimal text: what [`Numeric::write_text`] writes (`-`, digits,
+/// `.`, digits; `NaN`, `Infinity`, `-Infinity`) and what `numeric_in` also reads (a `+` sign,
+/// an exponent, surrounding blanks, `inf`, any letter case). dscale is the number of fraction
+/// digits written, less the exponent, as `numeric_in` counts it.
+pub(crate) fn encode_text(text: &[u8], out: &mut Vec<u8>) -> Result<(), &'static str> {
+    let s = text.trim_ascii();
+    let special = |sign: u16, out: &mut Vec<u8>| {
+        // PostgreSQL sends ±Infinity with dscale 0x20 (the bits its short header leaves there,
+        // which numeric_recv ignores) and NaN with 0: mirrored, so round trips are byte-exact.
+        let dscale: u16 = if sign == NUMERIC_NAN { 0 } else { 0x20 };
+        out.extend_from_slice(&[0, 0, 0, 0]);
+        out.extend_from_slice(&sign.to_be_bytes());
+        out.extend_from_slice(&dscale.to_be_bytes());
+        Ok(())
+    };
+    if s.eq_ignore_ascii_case(b"nan") {
+        return special(NUMERIC_NAN, out);
+    }
+    let (negative, body) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    };
+    if body.eq_ignore_ascii_case(b"infinity") || body.eq_ignore_ascii_case(b"inf") {
+        return special(if negative { NUMERIC_NINF } else { NUMERIC_PINF }, out);
+    }
+    // digits [. digits] [e [sign] digits]
+    let int_len = body.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (int, rest) = body.split_at(int_len);
+    let (frac, rest) = match rest.split_first() {
+        Some((b'.', after)) => {
+            let n = after.iter().take_while(|c| c.is_ascii_digit()).count();
+            after.split_at(n)
+        }
+        _ => (&[][..], rest),
+    };
+    if int.is_empty() && frac.is_empty() {
+        return Err("not a number");
+    }
+    let exponent = match rest.split_first() {
+        None => 0,
+        Some((b'e' | b'E', e)) => parse_exponent(e)?,
+        Some(_) => return Err("not a number"),
+    };
+    let dscale = (frac.len() as i64 - exponent).max(0);
+    if dscale > DSCALE_MAX {
+        return Err("more than 16383 fraction digits (numeric's limit)");
+    }
+    let digit = |j: usize| -> u32 {
+        let c = if j < int.len() {
+            int[j]
+        } else {
+            frac[j - int.len()]
+        };
+        u32::from(c - b'0')
+    };
+    let total = int.len() + frac.len();
+    let Some(first) = (0..total).find(|&j| digit(j) != 0) else {
+        // Zero (of either sign): weight 0, positive, with its dscale.
+        out.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        out.extend_from_slice(&(dscale as u16).to_be_bytes());
+        return Ok(());
+    };
+    let last = (first..total)
+        .rev()
+        .find(|&j| digit(j) != 0)
+        .unwrap_or(first);
+    // Digit j is worth 10^(point − 1 − j).
+    let point = int.len() as i64 + exponent;
+    let group_of = |j: usize| (point - 1 - j as i64).div_euclid(4);
+    let (weight, low) = (group_of(first), group_of(last));
+    if weight > i64::from(i16::MAX) {
+        return Err("more than 131072 integer digits (numeric's limit)");
+    }
+    let ndigits = weight - low + 1;
+    if ndigits > i64::from(i16::MAX) {
+        return Err("more digits than numeric's binary form holds");
+    }
+    out.reserve(8 + 2 * ndigits as usize);
+    out.extend_from_slice(&(ndigits as i16).to_be_bytes());
+    out.extend_from_slice(&(weight as i16).to_be_bytes());
+    let sign = if negative { NUMERIC_NEG } else { NUMERIC_POS };
+    out.extend_from_slice(&sign.to_be_bytes());
+    out.extend_from_slice(&(dscale as u16).to_be_bytes());
+    // Consecutive digits fill consecutive groups, top group first.
+    let mut group = weight;
+    let mut acc = 0u32;
+    for j in first..=last {
+        let pos = point - 1 - j as i64;
+        let g = pos.div_euclid(4);
+        if g != group {
+            out.extend_from_slice(&(acc as u16).to_be_bytes());
+            acc = 0;
+            group = g;
+        }
+        acc += digit(j) * POW10_U64[pos.rem_euclid(4) as usize] as u32;
+    }
+    out.extend_from_slice(&(acc as u16).to_be_bytes());
+    Ok(())
+}
+
+/// An exponent's `[+-]digits`, bounded well past anything numeric can hold (the digit and
+/// weight limits then refuse the value with a clear reason).
+fn parse_exponent(e: &[u8]) -> Result<i64, &'static str> {
+    let (negative, digits) = match e.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, e),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err("not a number");
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        v = v * 10 + i64::from(c - b'0');
+        if v > 1_000_000 {
+            return Err("exponent out of numeric's range");
+        }
+    }
+    Ok(if negative { -v } else { v })
 }
 
 #[cfg(test)]

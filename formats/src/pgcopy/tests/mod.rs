@@ -536,4 +536,5 @@ fn schema_must_match_the_kinds() {
 }
 
 mod arrays;
+mod encode;
 mod values;

@@ -1,0 +1,87 @@
+//! `haul load`: arguments to options, the run, and the end-of-load report.
+
+use anyhow::Context;
+use haul_engine::load::{IfExists, LoadOptions, LoadReport};
+
+use crate::cli::{CopyArgs, IfExistsArg, LoadArgs};
+use crate::output::{json_line, print_summary};
+use crate::{OK, PARTIAL, cancel_on_ctrl_c, observer, postgres_source};
+
+pub(crate) async fn run(args: LoadArgs, json: bool, quiet: bool) -> anyhow::Result<u8> {
+    let dst = postgres_source(&args.target)?;
+    let opts = LoadOptions {
+        jobs: usize::from(args.jobs),
+        if_exists: if_exists(args.if_exists),
+        partial: args.partial,
+        ..LoadOptions::default()
+    };
+    let cancel = cancel_on_ctrl_c(quiet || json);
+    let (observer, ticker) = observer(json, quiet);
+    let result = haul_engine::load::load(&args.dir, &dst, &opts, observer, cancel).await;
+    ticker.abort();
+    let report = result.with_context(|| format!("loading `{}` into {dst}", args.dir.display()))?;
+    print_report("load", &report, json, quiet);
+    Ok(if report.ok() { OK } else { PARTIAL })
+}
+
+fn if_exists(a: IfExistsArg) -> IfExists {
+    match a {
+        IfExistsArg::Error => IfExists::Error,
+        IfExistsArg::Truncate => IfExists::Truncate,
+        IfExistsArg::Append => IfExists::Append,
+        IfExistsArg::Replace => IfExists::Replace,
+    }
+}
+
+/// `haul copy`.
+pub(crate) async fn run_copy(args: CopyArgs, json: bool, quiet: bool) -> anyhow::Result<u8> {
+    let src = postgres_source(&args.source)?;
+    let dst = postgres_source(&args.target)?;
+    let opts = haul_engine::copy::CopyOptions {
+        selection: crate::selection(&args.select),
+        jobs: usize::from(args.jobs),
+        if_exists: if_exists(args.if_exists),
+        ..Default::default()
+    };
+    let cancel = cancel_on_ctrl_c(quiet || json);
+    let (observer, ticker) = observer(json, quiet);
+    let result = haul_engine::copy::copy(&src, &dst, &opts, observer, cancel).await;
+    ticker.abort();
+    let report = result.with_context(|| format!("copying {src} into {dst}"))?;
+    print_report("copy", &report, json, quiet);
+    Ok(if report.ok() { OK } else { PARTIAL })
+}
+
+/// The load's summary, its failed steps and what it did not recreate.
+pub(crate) fn print_report(what: &str, report: &LoadReport, json: bool, quiet: bool) {
+    if json {
+        json_line(
+            &format!("{what}_report"),
+            &serde_json::json!({
+                "ok": report.ok(),
+                "already_loaded": report.already_loaded,
+                "failed_steps": report.failed_steps,
+                "not_recreated": report.not_recreated,
+            }),
+        );
+        return;
+    }
+    if report.already_loaded {
+        return;
+    }
+    if !quiet {
+        print_summary(what, &report.summary);
+    }
+    for f in &report.failed_steps {
+        println!("FAILED {}: {}", f.what, f.error);
+    }
+    if !report.not_recreated.is_empty() && !quiet {
+        println!(
+            "not recreated by haul ({}); recreate them from the source (e.g. `pg_dump --schema-only`) if you need them:",
+            report.not_recreated.len()
+        );
+        for o in &report.not_recreated {
+            println!("  {o}");
+        }
+    }
+}
