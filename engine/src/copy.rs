@@ -5,8 +5,11 @@
 //! remaining chunks, by the same ranges, from a new snapshot, and says so.
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+use haul_formats::parquet_io::ParquetCompression;
 
 use tokio::sync::mpsc;
 use tokio_postgres::Client;
@@ -16,17 +19,21 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::dump::{
     Selection, now_utc, open_run, schema_fingerprint, source_fingerprint, summarize,
 };
+use crate::dumpdir::{DirState, prepare};
 use crate::endpoint::PgEndpoint;
 use crate::error::{EngineError, Result};
 use crate::events::{Event, Observer, Progress};
 use crate::load::{IfExists, LoadReport, connect_target, pre_data, target_table};
-use crate::manifest::{ChunkRecord, DumpSettings, FORMAT_VERSION, Fingerprint, Manifest};
+use crate::manifest::{
+    ChunkRecord, DumpSettings, FORMAT_VERSION, Fingerprint, Journal, JournalEntry, Manifest,
+};
 use crate::pg::planner::plan_tables;
 use crate::pg::snapshot::SnapshotWorker;
 use crate::pg::target;
 use crate::plan::{SplitKind, TablePlan};
 use crate::runner::{self, ChunkWork};
 use crate::sink::Receipt;
+use crate::sink::parquet::ParquetSink;
 use crate::sink::pg::{JournalRow, TargetTable, load_chunk};
 use crate::source::{BatchLimits, CHANNEL_DEPTH, ChunkMsg};
 
@@ -38,6 +45,10 @@ pub struct CopyOptions {
     pub if_exists: IfExists,
     pub attempts: u32,
     pub batch: BatchLimits,
+    /// Also write the dump into this directory (`--keep DIR`).
+    pub keep: Option<PathBuf>,
+    /// Parquet compression of the kept dump.
+    pub compression: ParquetCompression,
 }
 
 impl Default for CopyOptions {
@@ -48,6 +59,8 @@ impl Default for CopyOptions {
             if_exists: IfExists::Error,
             attempts: 4,
             batch: BatchLimits::default(),
+            keep: None,
+            compression: ParquetCompression::default(),
         }
     }
 }
@@ -169,6 +182,15 @@ pub async fn copy(
     };
 
     let mut done = done_records(&client, &job).await?;
+    let keep = match &opts.keep {
+        Some(dir) => Some(open_keep(
+            dir,
+            &manifest,
+            &opened.leader.info,
+            opts.compression,
+        )?),
+        None => None,
+    };
     if resumed {
         redo_half_done_page_tables(&client, &job, &manifest.tables, &mut done, &*observer).await?;
         observer.event(&Event::Warning {
@@ -215,7 +237,31 @@ pub async fn copy(
         jobs: opts.jobs,
     });
     let tables = Arc::new(manifest.tables.clone());
+    let target_done: HashSet<String> = done.keys().cloned().collect();
+    if let Some(k) = &keep {
+        // A chunk counts as done only when it is in the target and in the kept dump.
+        let missing: Vec<String> = done
+            .keys()
+            .filter(|c| !k.done.contains(*c))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            observer.event(&Event::Warning {
+                message: format!(
+                    "{} chunk(s) are in the target but not in the kept dump `{}`; they are written there from the new snapshot (the dump may differ from the target for rows changed in between)",
+                    missing.len(),
+                    k.dir.display()
+                ),
+            });
+        }
+        for c in missing {
+            done.remove(&c);
+        }
+    }
+    let keep = keep.map(Arc::new);
     let work = CopyWork {
+        keep: keep.clone(),
+        target_done,
         src: src.clone(),
         dst: dst.clone(),
         snapshot: opened.leader.info.id.clone(),
@@ -248,6 +294,11 @@ pub async fn copy(
             crate::post::post_data(dst, &manifest, &created, opts.jobs, &*observer, &cancel)
                 .await?;
         target::set_phase(&client, &job, "done").await?;
+        if let Some(k) = &keep {
+            let mut m = k.manifest.lock().expect("not poisoned").clone();
+            m.finished_at = Some(now_utc());
+            m.write(&k.dir)?;
+        }
     }
     let summary = summarize(
         &tables,
@@ -336,8 +387,66 @@ async fn redo_half_done_page_tables(
     Ok(())
 }
 
+/// The dump `--keep` writes alongside the copy.
+struct Keep {
+    dir: PathBuf,
+    sink: ParquetSink,
+    journal: Mutex<Journal>,
+    manifest: Mutex<Manifest>,
+    /// Chunks the directory already holds.
+    done: HashSet<String>,
+    snapshot_index: usize,
+}
+
+/// Opens (or resumes) the kept dump directory: it must be new, or hold this copy's dump.
+fn open_keep(
+    dir: &std::path::Path,
+    plan: &Manifest,
+    snapshot: &crate::manifest::SnapshotInfo,
+    compression: ParquetCompression,
+) -> Result<Keep> {
+    let mut manifest = match prepare(dir, false)? {
+        DirState::Fresh => {
+            let mut m = plan.clone();
+            m.snapshots.clear();
+            m.options.compression = compression.to_string();
+            m
+        }
+        DirState::Existing(m) => {
+            if m.fingerprint != plan.fingerprint || m.started_at != plan.started_at {
+                return Err(EngineError::Directory(format!(
+                    "`{}` holds another dump; --keep needs a new or empty directory (or the one this copy started)",
+                    dir.display()
+                )));
+            }
+            *m
+        }
+    };
+    manifest.snapshots.push(snapshot.clone());
+    manifest.finished_at = None;
+    manifest.write(dir)?;
+    let (journal, replay) = Journal::open(dir)?;
+    let done = replay
+        .done
+        .into_iter()
+        .filter(|(_, r)| std::fs::metadata(dir.join(&r.file)).is_ok_and(|m| m.len() == r.bytes))
+        .map(|(id, _)| id)
+        .collect();
+    Ok(Keep {
+        dir: dir.to_path_buf(),
+        sink: ParquetSink::new(dir, compression),
+        journal: Mutex::new(journal),
+        snapshot_index: manifest.snapshots.len() - 1,
+        manifest: Mutex::new(manifest),
+        done,
+    })
+}
+
 /// Copying a chunk: the source worker's COPY TO feeds the target's COPY FROM.
 struct CopyWork {
+    keep: Option<Arc<Keep>>,
+    /// Chunks already in the target (with `--keep`, some may still be missing from the dump).
+    target_done: HashSet<String>,
     src: PgEndpoint,
     dst: PgEndpoint,
     snapshot: String,
@@ -388,12 +497,80 @@ impl ChunkWork for CopyWork {
             chunk: chunk.id.clone(),
             expected: None,
         };
-        let write = load_chunk(client, target, &table.arrow_schema, &journal, rx, None);
-        let (read, write) = tokio::join!(read, write);
-        match (read, write) {
-            (_, Ok(receipt)) => Ok(receipt),
-            (Err(re), Err(EngineError::WriterStopped)) => Err(re),
-            (_, Err(we)) => Err(we),
+        let Some(keep) = &self.keep else {
+            let write = load_chunk(client, target, &table.arrow_schema, &journal, rx, None);
+            let (read, write) = tokio::join!(read, write);
+            return match (read, write) {
+                (_, Ok(receipt)) => Ok(receipt),
+                (Err(re), Err(EngineError::WriterStopped)) => Err(re),
+                (_, Err(we)) => Err(we),
+            };
+        };
+        // Tee: every batch to the target (unless it has the chunk) and to the chunk file.
+        let to_target = !self.target_done.contains(&chunk.id);
+        let (ttx, trx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
+        let (ftx, frx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
+        let tee = async move {
+            let mut rx = rx;
+            while let Some(msg) = rx.recv().await {
+                let copy = match &msg {
+                    ChunkMsg::Batch(b) => ChunkMsg::Batch(b.clone()),
+                    ChunkMsg::End { rows } => ChunkMsg::End { rows: *rows },
+                };
+                if to_target && ttx.send(copy).await.is_err() {
+                    break;
+                }
+                if ftx.send(msg).await.is_err() {
+                    break;
+                }
+            }
+        };
+        let load = async {
+            if to_target {
+                load_chunk(client, target, &table.arrow_schema, &journal, trx, None)
+                    .await
+                    .map(Some)
+            } else {
+                drop(trx);
+                Ok(None)
+            }
+        };
+        let file = keep.sink.write_chunk(table, chunk, frx);
+        let (read, (), load, file) = tokio::join!(read, tee, load, file);
+        let (load, file) = match (read, load, file) {
+            (_, Ok(l), Ok(f)) => (l, f),
+            (Err(re), Err(EngineError::WriterStopped), _)
+            | (Err(re), _, Err(EngineError::WriterStopped)) => {
+                return Err(re);
+            }
+            (_, Err(e), _) | (_, _, Err(e)) => return Err(e),
+        };
+        if let Some(l) = &load
+            && l.digest != file.digest
+        {
+            return Err(EngineError::Other(format!(
+                "chunk `{}`: the target received {} and the kept file holds {}; rerun to redo it",
+                chunk.id, l.digest, file.digest
+            )));
         }
+        let rec = ChunkRecord {
+            chunk: chunk.id.clone(),
+            file: chunk.file.clone(),
+            rows: file.rows,
+            bytes: file.bytes,
+            checksum: file.digest.sum_hex(),
+            snapshot: keep.snapshot_index,
+            seconds: 0.0,
+        };
+        let keep = keep.clone();
+        tokio::task::spawn_blocking(move || {
+            keep.journal
+                .lock()
+                .expect("not poisoned")
+                .append(&JournalEntry::Done(rec))
+        })
+        .await
+        .map_err(|e| EngineError::Other(format!("journal writer failed: {e}")))??;
+        Ok(load.unwrap_or(file))
     }
 }

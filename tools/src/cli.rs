@@ -67,6 +67,14 @@ pub struct CopyArgs {
     /// What to do when a copied table already exists in the target.
     #[arg(long, value_enum, default_value = "error")]
     pub if_exists: IfExistsArg,
+
+    /// Also write the dump (manifest, journal, Parquet files) into DIR while copying.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+
+    /// Parquet compression of the --keep dump: zstd[:LEVEL], snappy, lz4 or none.
+    #[arg(long, value_name = "CODEC", default_value = "zstd:3")]
+    pub compression: ParquetCompression,
 }
 
 /// What to do with target tables that already exist.

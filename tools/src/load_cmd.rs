@@ -41,6 +41,8 @@ pub(crate) async fn run_copy(args: CopyArgs, json: bool, quiet: bool) -> anyhow:
         selection: crate::selection(&args.select),
         jobs: usize::from(args.jobs),
         if_exists: if_exists(args.if_exists),
+        keep: args.keep.clone(),
+        compression: args.compression,
         ..Default::default()
     };
     let cancel = cancel_on_ctrl_c(quiet || json);

@@ -331,7 +331,8 @@ fn a_killed_backend_mid_chunk_is_retried_and_nothing_is_lost() {
     let running = RunningDump::start(db.url(), &dir);
     // Terminate the backend running a chunk's COPY (not the snapshot holder, which is idle).
     let mut killed = 0;
-    for _ in 0..200 {
+    // Up to 60 s: on a loaded machine the dump may take a while to reach its first COPY.
+    for _ in 0..6000 {
         let n = db
             .scalar(&format!(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \

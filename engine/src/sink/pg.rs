@@ -113,7 +113,13 @@ impl TargetTable {
         } else {
             (
                 format!(
-                    "COPY {q} ({list}) FROM STDIN (FORMAT binary{})",
+                    "COPY {q} {} FROM STDIN (FORMAT binary{})",
+                    // A table of no columns (it exists) takes no column list.
+                    if list.is_empty() {
+                        String::new()
+                    } else {
+                        format!("({list})")
+                    },
                     if freeze { ", FREEZE" } else { "" }
                 ),
                 None,

@@ -62,10 +62,15 @@ pub struct PgEncodeColumn {
     /// The target column's kind: what the wire must carry (the target's exact type).
     pub kind: PgKind,
     /// For [`PgKind::Array`]: the target column's element type OID (`pg_type.typelem` of the
-    /// target column's type; for enum arrays the target database's enum OID). PostgreSQL
-    /// refuses any other. 0 takes the builtin OID of the element kind (`text` for
-    /// [`PgKind::Text`], `numeric`, `int4`, …), which is wrong for `varchar[]`, enum arrays and
-    /// arrays of domains. Ignored otherwise.
+    /// target column's type; for enum arrays the target database's enum OID). 0 takes the
+    /// builtin OID of the element kind (`text` for [`PgKind::Text`], `numeric`, `int4`, …),
+    /// which is wrong for `varchar[]`, `bpchar[]`, enum arrays and arrays of domains. Ignored
+    /// otherwise.
+    ///
+    /// PostgreSQL refuses a mismatch only when both OIDs are builtin (< 10000: "binary data
+    /// has array element type 25 (text) instead of expected 1043"); for a user type it reads
+    /// the elements as its own type whatever is sent (`array_recv`, checked in
+    /// `engine/tests/pgcopy_encode.rs`).
     pub element_oid: u32,
 }
 

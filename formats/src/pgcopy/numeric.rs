@@ -434,6 +434,7 @@ impl Groups {
         }
     }
 
+    #[inline]
     fn push_u128(&mut self, m: u128) {
         if let Ok(m) = u64::try_from(m) {
             return self.push_u64(m);
@@ -444,6 +445,7 @@ impl Groups {
         self.push_aligned_u128(m / keep);
     }
 
+    #[inline(never)]
     fn push_aligned_u128(&mut self, mut m: u128) {
         while m > u128::from(u64::MAX) {
             self.push((m % 10_000) as u16);
@@ -489,7 +491,10 @@ impl Groups {
         for (k, d) in self.g[lo..self.n].iter().rev().enumerate() {
             buf[8 + 2 * k..10 + 2 * k].copy_from_slice(&d.to_be_bytes());
         }
-        out.extend_from_slice(&buf[..8 + 2 * ndigits]);
+        // A fixed-size append (inline moves, no `memcpy` call), then the unused tail dropped.
+        let len = out.len() + 8 + 2 * ndigits;
+        out.extend_from_slice(&buf);
+        out.truncate(len);
     }
 }
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod cases;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -134,6 +136,22 @@ impl Case {
     pub const fn requires(mut self, r: Requires) -> Self {
         self.requires = r;
         self
+    }
+    /// The case's table name.
+    pub fn table(&self) -> &'static str {
+        self.table
+    }
+    /// The column's SQL type.
+    pub fn ty(&self) -> &'static str {
+        self.ty
+    }
+    /// The SQL literals, in id order.
+    pub fn literals(&self) -> impl Iterator<Item = &'static str> {
+        self.rows.iter().map(|(lit, _)| *lit)
+    }
+    /// What the case needs from the server.
+    pub fn needs(&self) -> Requires {
+        self.requires
     }
 }
 

@@ -46,6 +46,41 @@ impl<V: Values> Leaf for V {
     }
 }
 
+/// Copies `src` into `dst` (of the same length). Values here are mostly short (a numeric's ~12
+/// bytes, a code or a comment of ~10–40): two overlapping fixed-width moves instead of a call
+/// to `memcpy` per value, which the profile showed as a third of the encoding time.
+#[inline(always)]
+pub(super) fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n > 32 || dst.len() != n {
+        dst.copy_from_slice(src);
+    } else if n >= 16 {
+        copy_ends::<16>(dst, src);
+    } else if n >= 8 {
+        copy_ends::<8>(dst, src);
+    } else if n >= 4 {
+        copy_ends::<4>(dst, src);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
+}
+
+/// The first and the last `N` bytes (overlapping when `N ≤ len < 2N`, so all of them).
+#[inline(always)]
+fn copy_ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
+    if let (Some(head), Some(tail)) = (src.first_chunk::<N>(), src.last_chunk::<N>()) {
+        let (head, tail) = (*head, *tail);
+        if let Some(d) = dst.first_chunk_mut::<N>() {
+            *d = head;
+        }
+        if let Some(d) = dst.last_chunk_mut::<N>() {
+            *d = tail;
+        }
+    }
+}
+
 /// Big-endian fixed-width primitives (`to_be_bytes` keeps a float's bits, NaN payloads and
 /// −0 included).
 #[derive(Debug)]
@@ -415,9 +450,9 @@ impl<B: Bytes> Values for Raw<B> {
         let v = self.b.bytes(i);
         if self.jsonb {
             dst[0] = 1;
-            dst[1..].copy_from_slice(v);
+            copy_short(&mut dst[1..], v);
         } else {
-            dst.copy_from_slice(v);
+            copy_short(dst, v);
         }
         Ok(())
     }
@@ -446,7 +481,7 @@ impl Values for Pre<'_> {
     #[inline(always)]
     fn put(&self, i: usize, dst: &mut [u8]) -> Result<(), Reason> {
         let k = i - self.base;
-        dst.copy_from_slice(&self.data[self.ends[k]..self.ends[k + 1]]);
+        copy_short(dst, &self.data[self.ends[k]..self.ends[k + 1]]);
         Ok(())
     }
 }

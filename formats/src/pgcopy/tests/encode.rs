@@ -273,6 +273,31 @@ fn edge_values_round_trip() {
 }
 
 #[test]
+fn values_of_every_short_length_copy_exactly() {
+    // Short values are copied with overlapping fixed-width moves: check each length around
+    // the 4/8/16/32-byte steps, as text, jsonb (one byte more) and a Utf8View (inline ≤ 12).
+    let texts: Vec<String> = (0..=70)
+        .map(|n| {
+            (0..n)
+                .map(|i| char::from(b'a' + (i * 7 % 26) as u8))
+                .collect()
+        })
+        .collect();
+    let batch = batch_of(vec![
+        Arc::new(StringArray::from(texts.clone())),
+        Arc::new(StringArray::from(texts.clone())),
+        Arc::new(arrow_array::BinaryArray::from_iter_values(texts.iter())),
+    ]);
+    round_trip(&batch, &[PgKind::Text, PgKind::Jsonb, PgKind::Bytea]);
+    let views = batch_of(vec![Arc::new(StringViewArray::from(texts.clone()))]);
+    let plain = batch_of(vec![Arc::new(StringArray::from(texts))]);
+    assert_eq!(
+        encode(&views, &[PgKind::Text]).unwrap(),
+        encode(&plain, &[PgKind::Text]).unwrap()
+    );
+}
+
+#[test]
 fn numeric_text_round_trips_and_normalizes() {
     let canonical = [
         "0",
