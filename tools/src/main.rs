@@ -230,11 +230,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 }
                 if !cli.quiet {
                     if report.ok() {
+                        let what = match &args.against {
+                            Some(_) => "in the database".to_string(),
+                            None => output::human_bytes(report.bytes),
+                        };
                         println!(
-                            "verified {} chunk(s), {} rows, {}: all match",
+                            "verified {} chunk(s), {} rows, {what}: all match",
                             report.chunks,
                             output::group_digits(report.rows),
-                            output::human_bytes(report.bytes)
                         );
                     } else {
                         println!(
