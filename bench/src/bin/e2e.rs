@@ -1,15 +1,18 @@
-//! End-to-end dump benchmark: haul against the server's own binary COPY and pg_dump, on TPC-H
-//! `lineitem` in the local PostgreSQL, in one run (DESIGN.md §7).
+//! End-to-end benchmark of haul against the tools and server paths it replaces, on TPC-H data in
+//! the local PostgreSQL, every comparison in one interleaved run (DESIGN.md §7):
 //!
 //! ```text
-//! tpchgen ──COPY FROM STDIN──► haul_bench_tpch_sf<scale>.lineitem   (once; reused by reruns)
+//! tpchgen ──COPY FROM STDIN──► haul_bench_tpch_sf<scale>   (once; reused by reruns)
 //!                                     │
-//!   per repetition, variants interleaved (order rotated), each after a quiet-machine gate:
-//!     copy        psql "COPY lineitem TO STDOUT (FORMAT binary)" > /dev/null   ← the baseline
-//!     copy2       2 × psql COPY over ctid halves (the best 2 streams can do)
-//!     haul        haul dump URL DIR --jobs N --tables lineitem --quiet
-//!     pg_dump     pg_dump -Fd -j N -t lineitem (gzip), pg_dump_z0 the same with -Z0
-//!   then haul once per --rss-scales (peak RSS must not grow with the table)
+//!   dump (lineitem):  copy       psql "COPY lineitem TO STDOUT (FORMAT binary)" > /dev/null  ← baseline
+//!                     copy2      2 × psql COPY over ctid halves (the best 2 streams can do)
+//!                     haul       haul dump URL DIR --jobs N --tables lineitem --quiet
+//!                     pg_dump    pg_dump -Fd -j N -t lineitem (gzip), pg_dump_z0 the same with -Z0
+//!   load (all 8 tables, PKs):   haul_load ÷ pg_restore, ÷ copy_from, ÷ copy_from_pk (e2e/load.rs)
+//!   copy (all 8 tables, PKs):   haul_copy ÷ pgcopydb                          (e2e/load.rs)
+//!
+//!   per repetition, every variant once (order rotated), each after an untimed setup, a
+//!   CHECKPOINT and a quiet-machine gate; then haul dump once per --rss-scales
 //!                                     │
 //!                                     ▼
 //!   table + ratios + targets on stdout, bench/results/e2e-<UTC time>.json with every figure
@@ -18,13 +21,17 @@
 //! Each process runs under GNU `time` (child peak RSS and CPU); server CPU comes from the
 //! postmaster's process tree in `/proc`, and a repetition is marked noisy when CPU used by other
 //! jobs on the (shared) machine, or by other databases' backends on the same server, exceeds
-//! max(1 s, 5 % of wall × cores). Noisy repetitions are
-//! retried (`--retries`) and left out of medians when clean ones exist. A haul run whose journal
-//! does not hold exactly the table's rows counts as failed (and is retried): it did other work
-//! than the one measured.
+//! max(1 s, 5 % of wall × cores). Noisy repetitions are retried (`--retries`) and left out of
+//! medians when clean ones exist. A run that did other work than the one measured counts as
+//! failed (and is retried): a haul dump whose journal does not hold exactly the table's rows, a
+//! load or copy whose target does not hold every source table's rows and primary key.
 //!
 //! `cargo run --release -p haul-bench --bin haul-e2e -- --scale 1`
 
+#[path = "e2e/facts.rs"]
+mod facts;
+#[path = "e2e/load.rs"]
+mod load;
 #[path = "e2e/measure.rs"]
 mod measure;
 #[path = "e2e/procfs.rs"]
@@ -36,20 +43,33 @@ mod tpch;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use serde::Serialize;
 
+use crate::facts::{output_of, redact};
+use crate::load::{COPY_VARIANTS, LOAD_VARIANTS, Prepared};
 use crate::measure::{Cmd, Observed, Probe};
 use crate::procfs::{Machine, QuietGate};
 use crate::tpch::Dataset;
 
-const VARIANTS: [&str; 5] = ["copy", "copy2", "haul", "pg_dump", "pg_dump_z0"];
+const DUMP_VARIANTS: [&str; 5] = ["copy", "copy2", "haul", "pg_dump", "pg_dump_z0"];
+const COMPARISONS: [&str; 3] = ["dump", "load", "copy"];
 
-/// End-to-end dump benchmark of haul against binary COPY and pg_dump on TPC-H lineitem.
+/// The variants of one comparison.
+fn variants_of(comparison: &str) -> &'static [&'static str] {
+    match comparison {
+        "dump" => &DUMP_VARIANTS,
+        "load" => &LOAD_VARIANTS,
+        "copy" => &COPY_VARIANTS,
+        _ => &[],
+    }
+}
+
+/// End-to-end benchmark of haul dump, load and copy against COPY, pg_dump, pg_restore and
+/// pgcopydb on TPC-H data.
 #[derive(Debug, Clone, Parser, Serialize)]
 #[command(name = "haul-e2e", max_term_width = 100)]
 struct Args {
@@ -61,19 +81,23 @@ struct Args {
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
     pg_url: String,
 
+    /// Comparisons to run (comma-separated): dump (lineitem: haul dump against COPY TO and
+    /// pg_dump), load (whole db: haul load against pg_restore and COPY FROM files), copy (whole
+    /// db: haul copy against pgcopydb clone).
+    #[arg(long, value_delimiter = ',', default_value = "dump,load,copy")]
+    compare: Vec<String>,
+
     /// Timed repetitions of each variant.
     #[arg(long, default_value_t = 3)]
     reps: usize,
 
-    /// Subset to run (comma-separated): copy, copy2, haul, pg_dump, pg_dump_z0, rss.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "copy,copy2,haul,pg_dump,pg_dump_z0,rss"
-    )]
+    /// Only these variants of the compared ones (comma-separated): copy, copy2, haul, pg_dump,
+    /// pg_dump_z0, rss (dump); haul_load, pg_restore, copy_from, copy_from_pk (load); haul_copy,
+    /// pgcopydb (copy). Default: all.
+    #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 
-    /// Scales at which haul runs once more for the peak-RSS-versus-table-size check.
+    /// Scales at which haul dump runs once more for the peak-RSS-versus-table-size check.
     #[arg(long, value_delimiter = ',', default_value = "0.1,1")]
     rss_scales: Vec<f64>,
 
@@ -81,7 +105,8 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     rss_reps: usize,
 
-    /// --jobs for haul and -j for pg_dump.
+    /// --jobs for haul, -j for pg_dump and pg_restore, sessions of copy_from, --table-jobs and
+    /// --index-jobs for pgcopydb.
     #[arg(long, default_value_t = 2)]
     jobs: u16,
 
@@ -90,15 +115,34 @@ struct Args {
     #[arg(long)]
     haul: Option<PathBuf>,
 
-    /// Extra arguments appended to `haul dump` (e.g. `--haul-arg=--chunk-bytes=64MiB`).
+    /// Extra arguments appended to `haul dump` (e.g. `--haul-arg=--chunk-bytes=64MiB`), also
+    /// to the untimed dump that haul_load loads.
     #[arg(long = "haul-arg", allow_hyphen_values = true)]
     haul_args: Vec<String>,
+
+    /// Extra arguments appended to `haul load`.
+    #[arg(long = "haul-load-arg", allow_hyphen_values = true)]
+    haul_load_args: Vec<String>,
+
+    /// Extra arguments appended to `haul copy`.
+    #[arg(long = "haul-copy-arg", allow_hyphen_values = true)]
+    haul_copy_args: Vec<String>,
+
+    /// The pgcopydb binary (Debian package `pgcopydb`); if it does not run, the copy
+    /// comparison measures haul copy alone.
+    #[arg(long, default_value = "pgcopydb")]
+    pgcopydb: String,
 
     /// Where dump output goes (one subdirectory per run, removed after measuring).
     #[arg(long, default_value = "/tmp/haul-e2e")]
     work_dir: PathBuf,
 
-    /// Keep every run's dump output under --work-dir.
+    /// Where the binary COPY files of copy_from go; the server's OS user must be able to read
+    /// them (the runner makes this directory 755 and the files 644).
+    #[arg(long, default_value = "/tmp/haul-bench-copy")]
+    stage_dir: PathBuf,
+
+    /// Keep every run's dump output under --work-dir, the prepared dumps and staged files.
     #[arg(long)]
     keep: bool,
 
@@ -139,6 +183,8 @@ struct Args {
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
     pub variant: String,
+    /// "dump", "load" or "copy".
+    pub comparison: String,
     pub scale: f64,
     /// "timed", "rss" (peak-RSS run at another scale) or "warmup".
     pub kind: String,
@@ -151,14 +197,19 @@ pub struct Sample {
     pub commands: Vec<String>,
     #[serde(flatten)]
     pub observed: Observed,
+    /// Dump: bytes and files written; load and copy: `pg_database_size` of the target.
     pub output_bytes: Option<u64>,
     pub output_files: Option<u64>,
-    /// haul: rows and chunks from `chunks.jsonl`; per-chunk seconds as haul recorded them.
+    /// haul dump: rows and chunks from `chunks.jsonl`; per-chunk seconds as haul recorded them.
+    /// Load and copy: rows over all tables, counted in the target.
     pub rows: Option<u64>,
     pub chunks: Option<usize>,
     pub chunk_seconds: Option<Vec<f64>>,
-    /// haul: whether the journal's row total equals the table's row count.
+    /// haul dump: the journal's row total equals the table's row count; load and copy: every
+    /// table in the target holds the source's row count (and, but for copy_from, its PK).
     pub rows_ok: Option<bool>,
+    /// Load and copy: source tables whose primary key the target has.
+    pub pk_tables: Option<usize>,
 }
 
 fn main() {
@@ -175,13 +226,25 @@ struct Ctx {
     probe: Probe,
     nproc: usize,
     start: Instant,
+    /// For the untimed setup and checks between measurements.
+    rt: tokio::runtime::Runtime,
 }
 
 fn run(args: Args) -> Result<()> {
+    for c in &args.compare {
+        if !COMPARISONS.contains(&c.as_str()) {
+            bail!("unknown --compare entry `{c}` (expected dump, load, copy)");
+        }
+    }
+    let all: Vec<&str> = COMPARISONS
+        .iter()
+        .flat_map(|c| variants_of(c).iter().copied())
+        .collect();
     for o in &args.only {
-        if !VARIANTS.contains(&o.as_str()) && o != "rss" {
+        if !all.contains(&o.as_str()) && o != "rss" {
             bail!(
-                "unknown --only entry `{o}` (expected copy, copy2, haul, pg_dump, pg_dump_z0, rss)"
+                "unknown --only entry `{o}` (expected one of {}, rss)",
+                all.join(", ")
             );
         }
     }
@@ -190,13 +253,31 @@ fn run(args: Args) -> Result<()> {
     }
     let started_at = chrono::Utc::now();
     let machine = Machine::read();
-    let want = |v: &str| args.only.iter().any(|o| o == v);
-    let timed: Vec<&str> = VARIANTS.iter().copied().filter(|v| want(v)).collect();
-    let rss_scales: Vec<f64> = if want("rss") {
+    let compared = |c: &str| args.compare.iter().any(|x| x == c);
+    let want = |v: &str| args.only.is_empty() || args.only.iter().any(|o| o == v);
+    let mut timed: Vec<&str> = COMPARISONS
+        .iter()
+        .filter(|c| compared(c))
+        .flat_map(|c| variants_of(c).iter().copied())
+        .filter(|v| want(v))
+        .collect();
+    let rss_scales: Vec<f64> = if compared("dump") && want("rss") {
         args.rss_scales.clone()
     } else {
         Vec::new()
     };
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    if timed.contains(&"pgcopydb") && !load::pgcopydb_available(&args.pgcopydb) {
+        println!("pgcopydb not found: skipping the copy baseline");
+        skipped.push((
+            "pgcopydb".into(),
+            format!("`{} --version` did not run", args.pgcopydb),
+        ));
+        timed.retain(|v| *v != "pgcopydb");
+    }
+    let whole = timed
+        .iter()
+        .any(|v| LOAD_VARIANTS.contains(v) || COPY_VARIANTS.contains(v));
 
     // Data sets first: this is the slow part of a first run, and it needs no haul binary.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -204,24 +285,27 @@ fn run(args: Args) -> Result<()> {
         .build()
         .context("tokio runtime")?;
     let streams = args.load_streams.unwrap_or(machine.nproc).max(1);
-    let mut scales: Vec<f64> = Vec::new();
+    let mut scales: Vec<(f64, bool)> = Vec::new();
     if !timed.is_empty() {
-        scales.push(args.scale);
+        scales.push((args.scale, whole));
     }
     for s in &rss_scales {
-        if !scales.contains(s) {
-            scales.push(*s);
+        if !scales.iter().any(|(x, _)| x == s) {
+            scales.push((*s, false));
         }
     }
     let mut datasets: Vec<Dataset> = Vec::new();
-    for s in &scales {
-        datasets.push(rt.block_on(tpch::ensure(&args.pg_url, *s, streams, args.reload))?);
+    for (s, whole) in &scales {
+        datasets.push(rt.block_on(tpch::ensure(&args.pg_url, *s, streams, args.reload, *whole))?);
     }
-    let (postmaster, pg_version, pg_settings) = rt.block_on(server_facts(&args.pg_url))?;
-    drop(rt);
+    let (postmaster, pg_version, pg_settings) = rt.block_on(facts::server_facts(&args.pg_url))?;
 
-    let haul = if want("haul") || !rss_scales.is_empty() {
-        Some(haul_binary(&args)?)
+    let needs_haul = timed
+        .iter()
+        .any(|v| matches!(*v, "haul" | "haul_load" | "haul_copy"))
+        || !rss_scales.is_empty();
+    let haul = if needs_haul {
+        Some(facts::haul_binary(&args)?)
     } else {
         None
     };
@@ -231,9 +315,9 @@ fn run(args: Args) -> Result<()> {
         "binary_modified": haul.as_ref().and_then(|p| fs::metadata(p).ok()?.modified().ok())
             .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339()),
         "version": haul.as_ref().map(|p| output_of(p.as_os_str().to_str().unwrap_or("haul"), &["--version"])),
-        "git_describe": git(&["describe", "--always", "--dirty", "--tags"]),
-        "git_head": git(&["rev-parse", "HEAD"]),
-        "git_changed_files": git(&["status", "--porcelain"]).map(|s| s.lines().count()),
+        "git_describe": facts::git(&["describe", "--always", "--dirty", "--tags"]),
+        "git_head": facts::git(&["rev-parse", "HEAD"]),
+        "git_changed_files": facts::git(&["status", "--porcelain"]).map(|s| s.lines().count()),
     });
     let ctx = Ctx {
         args: args.clone(),
@@ -246,6 +330,7 @@ fn run(args: Args) -> Result<()> {
         },
         nproc: machine.nproc,
         start: Instant::now(),
+        rt,
     };
     eprintln!(
         "machine: {} cores, {:.1} GiB, {}, kernel {}; PostgreSQL {pg_version} (postmaster pid {postmaster})",
@@ -256,30 +341,38 @@ fn run(args: Args) -> Result<()> {
     );
 
     let mut samples: Vec<Sample> = Vec::new();
+    let mut prep = Prepared::default();
     if let Some(main) = datasets
         .iter()
         .find(|d| d.scale == args.scale)
         .filter(|_| !timed.is_empty())
     {
-        for v in &timed {
-            for c in commands(&ctx, v, main, Path::new("<dir>"))? {
-                eprintln!("  {v}: {}", c.display());
-            }
-        }
         if !args.no_warmup {
             eprintln!(
                 "warm-up: one untimed COPY of lineitem at scale {}",
                 main.scale
             );
-            let s = measure_one(&ctx, "copy", main, "warmup", 0, 0)?;
+            let s = measure_one(&ctx, "copy", main, "warmup", 0, 0, &prep)?;
             eprintln!("  warm-up {:.2} s", s.observed.wall_s);
             samples.push(s);
+        }
+        let (p, failed) = load::prepare(&ctx, main, &timed)?;
+        prep = p;
+        for (v, why) in failed {
+            println!("{v}: its input could not be made, so it is not measured:\n{why}");
+            timed.retain(|x| *x != v);
+            skipped.push((v, why));
+        }
+        for v in &timed {
+            for c in commands(&ctx, v, main, Path::new("<dir>"), &prep)? {
+                eprintln!("  {v}: {}", c.display());
+            }
         }
         for rep in 0..args.reps {
             for i in 0..timed.len() {
                 let v = timed[(i + rep) % timed.len()];
                 for attempt in 0..=args.retries {
-                    let s = measure_one(&ctx, v, main, "timed", rep, attempt)?;
+                    let s = measure_one(&ctx, v, main, "timed", rep, attempt, &prep)?;
                     print_sample(&s);
                     // A wrong row count is haul's error, but a different chunk plan may not hit
                     // it (the key sample is random), so it is retried like noise.
@@ -300,7 +393,7 @@ fn run(args: Args) -> Result<()> {
             .ok_or_else(|| anyhow!("no data set at {scale}"))?;
         for rep in 0..args.rss_reps {
             for attempt in 0..=args.retries {
-                let s = measure_one(&ctx, "haul", d, "rss", rep, attempt)?;
+                let s = measure_one(&ctx, "haul", d, "rss", rep, attempt, &prep)?;
                 print_sample(&s);
                 // Peak RSS hardly depends on other load; only a wrong dump is redone.
                 let retry = s.rows_ok == Some(false) && attempt < args.retries;
@@ -311,19 +404,23 @@ fn run(args: Args) -> Result<()> {
             }
         }
     }
+    if !args.keep {
+        load::cleanup(&ctx, &prep)?;
+    }
 
     let summaries = report::summarize(&samples);
     let ratios = report::ratios(&samples, &summaries);
-    let targets = report::targets(&samples, &summaries, &ratios, args.jobs);
+    let targets = report::targets(&samples, &ratios, args.jobs);
     let rss = report::rss_per_scale(&samples);
     let md = report::markdown(&summaries, &ratios, &targets, &rss);
     println!("\n{md}");
     for s in samples.iter().filter(|s| !s.observed.exit_ok) {
         println!(
-            "FAILED {} (scale {}, rep {}): {}",
+            "FAILED {} (scale {}, rep {}, try {}): {}",
             s.variant,
             s.scale,
             s.rep,
+            s.attempt,
             s.observed.error.as_deref().unwrap_or("")
         );
     }
@@ -332,7 +429,7 @@ fn run(args: Args) -> Result<()> {
     let mut recorded_args = serde_json::to_value(&args)?;
     recorded_args["pg_url"] = serde_json::Value::String(redact(&args.pg_url));
     let record = serde_json::json!({
-        "format": "haul-e2e/1",
+        "format": "haul-e2e/2",
         "started_at": started_at.to_rfc3339(),
         "finished_at": finished_at.to_rfc3339(),
         "machine": machine,
@@ -340,6 +437,8 @@ fn run(args: Args) -> Result<()> {
         "tools": {
             "psql": output_of("psql", &["--version"]),
             "pg_dump": output_of("pg_dump", &["--version"]),
+            "pg_restore": output_of("pg_restore", &["--version"]),
+            "pgcopydb": output_of(&args.pgcopydb, &["--version"]),
             "gnu_time": "/usr/bin/time -f '%e %M %U %S'",
         },
         "haul": haul_info,
@@ -349,11 +448,13 @@ fn run(args: Args) -> Result<()> {
             v["url"] = serde_json::Value::String(redact(&d.url));
             v
         }).collect::<Vec<_>>(),
+        "prepared": facts::redact_value(serde_json::to_value(&prep)?, &args.pg_url),
+        "skipped": skipped,
         "summary": summaries,
         "ratios": ratios,
         "targets": targets,
         "rss_per_scale": rss,
-        "samples": samples.iter().map(|s| redact_sample(s, &args.pg_url)).collect::<Vec<_>>(),
+        "samples": samples.iter().map(|s| facts::redact_sample(s, &args.pg_url)).collect::<Vec<_>>(),
         "markdown": md,
     });
     fs::create_dir_all(&args.results_dir)
@@ -368,8 +469,26 @@ fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-/// The processes of one variant; `dir` is its output directory.
-fn commands(ctx: &Ctx, variant: &str, d: &Dataset, dir: &Path) -> Result<Vec<Cmd>> {
+/// The comparison a variant belongs to.
+fn comparison_of(variant: &str) -> &'static str {
+    COMPARISONS
+        .iter()
+        .find(|c| variants_of(c).contains(&variant))
+        .copied()
+        .unwrap_or("dump")
+}
+
+/// The processes of one variant; `dir` is a dump variant's output directory.
+fn commands(
+    ctx: &Ctx,
+    variant: &str,
+    d: &Dataset,
+    dir: &Path,
+    prep: &Prepared,
+) -> Result<Vec<Cmd>> {
+    if comparison_of(variant) != "dump" {
+        return load::commands(ctx, variant, d, prep);
+    }
     let jobs = ctx.args.jobs.to_string();
     let dir_s = dir
         .to_str()
@@ -425,7 +544,7 @@ fn commands(ctx: &Ctx, variant: &str, d: &Dataset, dir: &Path) -> Result<Vec<Cmd
     })
 }
 
-/// Quiet gate, setup, the run, output accounting, cleanup.
+/// Setup, CHECKPOINT, quiet gate, the run, verification and output accounting, cleanup.
 fn measure_one(
     ctx: &Ctx,
     variant: &str,
@@ -433,14 +552,20 @@ fn measure_one(
     kind: &str,
     rep: usize,
     attempt: usize,
+    prep: &Prepared,
 ) -> Result<Sample> {
+    let comparison = comparison_of(variant);
     let dir = ctx
         .args
         .work_dir
         .join(format!("{variant}-sf{}-{kind}{rep}-a{attempt}", d.scale));
     remove_dir(&dir)?;
-    let writes_files = !variant.starts_with("copy");
-    let cmds = commands(ctx, variant, d, &dir)?;
+    let cmds = commands(ctx, variant, d, &dir, prep)?;
+    if comparison != "dump" {
+        ctx.rt.block_on(load::setup(ctx, variant))?;
+    }
+    // The previous variant's dirty buffers are written now, not during this measurement.
+    ctx.rt.block_on(load::checkpoint(&ctx.args.pg_url))?;
     let gate = procfs::wait_quiet(ctx.args.quiet_pct, Duration::from_secs(ctx.args.quiet_wait))?;
     if !gate.quiet {
         eprintln!(
@@ -449,37 +574,18 @@ fn measure_one(
         );
     }
     let at_s = ctx.start.elapsed().as_secs_f64();
-    let observed = measure::run(&cmds, &ctx.args.work_dir, &ctx.probe, &d.database)?;
+    let dbs = if comparison == "dump" {
+        vec![d.database.as_str()]
+    } else {
+        load::databases(variant, d)
+    };
+    let mut observed = measure::run(&cmds, &ctx.args.work_dir, &ctx.probe, &dbs)?;
     // Other jobs: on the machine, or on the same server (backends of other databases).
     let foreign = observed.other_cpu_s + observed.foreign_server_cpu_s;
     let noisy = foreign > f64::max(1.0, 0.05 * observed.wall_s * ctx.nproc as f64);
-    let (output_bytes, output_files) = if writes_files {
-        let (b, f) = measure::dir_size(&dir);
-        (Some(b), Some(f))
-    } else {
-        (None, None)
-    };
-    let journal = if variant == "haul" {
-        measure::haul_journal(&dir)
-    } else {
-        None
-    };
-    let mut observed = observed;
-    let rows_ok = journal.as_ref().map(|j| j.0 == d.rows);
-    if rows_ok == Some(false) && observed.exit_ok {
-        // A dump with the wrong rows is not a measurement of the work asked for.
-        let rows = journal.as_ref().map(|j| j.0).unwrap_or(0);
-        observed.exit_ok = false;
-        observed.error = Some(format!(
-            "haul's journal records {rows} rows but {}.lineitem has {} (chunk ranges overlap or miss rows)",
-            d.database, d.rows
-        ));
-    }
-    if !ctx.args.keep {
-        remove_dir(&dir)?;
-    }
-    Ok(Sample {
+    let mut sample = Sample {
         variant: variant.to_string(),
+        comparison: comparison.to_string(),
         scale: d.scale,
         kind: kind.to_string(),
         rep,
@@ -488,20 +594,88 @@ fn measure_one(
         gate,
         noisy,
         commands: cmds.iter().map(Cmd::display).collect(),
-        observed,
-        output_bytes,
-        output_files,
-        rows: journal.as_ref().map(|j| j.0),
-        chunks: journal.as_ref().map(|j| j.1),
-        chunk_seconds: journal.map(|j| j.2),
-        rows_ok,
-    })
+        observed: observed.clone(),
+        output_bytes: None,
+        output_files: None,
+        rows: None,
+        chunks: None,
+        chunk_seconds: None,
+        rows_ok: None,
+        pk_tables: None,
+    };
+    if comparison == "dump" {
+        if !variant.starts_with("copy") {
+            let (b, f) = measure::dir_size(&dir);
+            sample.output_bytes = Some(b);
+            sample.output_files = Some(f);
+        }
+        let journal = if variant == "haul" {
+            measure::haul_journal(&dir)
+        } else {
+            None
+        };
+        let rows_ok = journal.as_ref().map(|j| j.0 == d.rows);
+        if rows_ok == Some(false) && observed.exit_ok {
+            // A dump with the wrong rows is not a measurement of the work asked for.
+            let rows = journal.as_ref().map(|j| j.0).unwrap_or(0);
+            observed.exit_ok = false;
+            observed.error = Some(format!(
+                "haul's journal records {rows} rows but {}.lineitem has {} (chunk ranges overlap or miss rows)",
+                d.database, d.rows
+            ));
+        }
+        sample.rows = journal.as_ref().map(|j| j.0);
+        sample.chunks = journal.as_ref().map(|j| j.1);
+        sample.chunk_seconds = journal.map(|j| j.2);
+        sample.rows_ok = rows_ok;
+        if !ctx.args.keep {
+            remove_dir(&dir)?;
+        }
+    } else {
+        let checked = ctx.rt.block_on(load::verify(ctx, d));
+        match checked {
+            Ok(v) => {
+                let mut wrong = v.mismatches.clone();
+                let pks = d.tables.len();
+                if load::builds_keys(variant) && v.pk_tables != pks {
+                    wrong.push(format!(
+                        "{} of {pks} tables have their primary key",
+                        v.pk_tables
+                    ));
+                }
+                sample.rows = Some(v.rows);
+                sample.pk_tables = Some(v.pk_tables);
+                sample.output_bytes = Some(v.bytes);
+                // Only a run that says it succeeded is judged on its result.
+                if observed.exit_ok {
+                    sample.rows_ok = Some(wrong.is_empty());
+                    if !wrong.is_empty() {
+                        observed.exit_ok = false;
+                        observed.error = Some(format!(
+                            "exit 0 but the target differs from the source: {}",
+                            wrong.join("; ")
+                        ));
+                    }
+                }
+            }
+            Err(e) if observed.exit_ok => {
+                observed.exit_ok = false;
+                observed.error = Some(format!("exit 0 but the target could not be checked: {e:#}"));
+            }
+            Err(_) => {}
+        }
+        if !ctx.args.keep {
+            ctx.rt.block_on(load::recreate_target(ctx, false))?;
+        }
+    }
+    sample.observed = observed;
+    Ok(sample)
 }
 
 fn print_sample(s: &Sample) {
     let o = &s.observed;
     eprintln!(
-        "{:<11} sf={:<4} {} rep {} try {}: {:>7.2} s  rss {:>6.1} MiB  client {:>5.1} s  server {:>5.1} s (other dbs {:.1})  other {:>4.1} s{}{}{}",
+        "{:<12} sf={:<4} {} rep {} try {}: {:>7.2} s  rss {:>6.1} MiB  client {:>5.1} s  server {:>5.1} s (other dbs {:.1})  other {:>4.1} s{}{}{}",
         s.variant,
         s.scale,
         s.kind,
@@ -529,181 +703,12 @@ fn print_sample(s: &Sample) {
 }
 
 fn remove_dir(dir: &Path) -> Result<()> {
-    match fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("removing {}", dir.display())),
-    }
-}
-
-/// The postmaster's pid (parent of our backend), server version and key settings.
-async fn server_facts(url: &str) -> Result<(u32, String, serde_json::Value)> {
-    let client = tpch::connect(url).await?;
-    let backend: i32 = client
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await?
-        .get(0);
-    let backend = u32::try_from(backend).context("backend pid")?;
-    let postmaster = procfs::read_stat(&PathBuf::from(format!("/proc/{backend}/stat")))
-        .map(|s| s.ppid)
-        .unwrap_or(0);
-    if postmaster == 0 {
-        eprintln!(
-            "warning: server backend {backend} is not visible in /proc; server CPU will read 0"
-        );
-    }
-    let version: String = client.query_one("SHOW server_version", &[]).await?.get(0);
-    let names = [
-        "shared_buffers",
-        "work_mem",
-        "maintenance_work_mem",
-        "effective_cache_size",
-        "max_wal_size",
-        "checkpoint_timeout",
-        "fsync",
-        "synchronous_commit",
-        "full_page_writes",
-        "wal_level",
-        "max_worker_processes",
-        "max_parallel_workers",
-        "max_parallel_workers_per_gather",
-        "effective_io_concurrency",
-        "huge_pages",
-        "jit",
-        "max_connections",
-        "port",
-        "listen_addresses",
-    ];
-    let mut settings = serde_json::Map::new();
-    for n in names {
-        if let Ok(row) = client.query_one(&format!("SHOW {n}"), &[]).await {
-            settings.insert(n.to_string(), serde_json::Value::String(row.get(0)));
-        }
-    }
-    Ok((postmaster, version, serde_json::Value::Object(settings)))
-}
-
-/// `--haul`, or build it with cargo and use `$CARGO_TARGET_DIR/release/haul`.
-fn haul_binary(args: &Args) -> Result<PathBuf> {
-    if let Some(p) = &args.haul {
-        if !p.is_file() {
-            bail!("--haul {} is not a file", p.display());
-        }
-        return Ok(p.clone());
-    }
-    let root = workspace_root();
-    eprintln!(
-        "building haul: cargo build --release -p haul (in {})",
-        root.display()
-    );
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "haul"])
-        .current_dir(&root)
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!(
-            "cargo build --release -p haul failed ({status}); pass --haul PATH to use a prebuilt binary"
-        );
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let target = if target.is_relative() {
-        root.join(target)
-    } else {
-        target
-    };
-    let bin = target.join("release").join("haul");
-    if !bin.is_file() {
-        bail!("built haul but {} does not exist", bin.display());
-    }
-    Ok(bin)
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
-}
-
-fn git(args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(workspace_root())
-        .args(args)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-fn output_of(program: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).output().ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
-fn redact(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let userinfo = &rest[..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{user}{}", &url[..scheme_end], &rest[at..])
-        }
-        None => url.to_string(),
-    }
-}
-
-fn redact_sample(s: &Sample, pg_url: &str) -> serde_json::Value {
-    let mut v = serde_json::to_value(s).unwrap_or_default();
-    if redact(pg_url) != pg_url
-        && let Some(cmds) = v.get_mut("commands").and_then(|c| c.as_array_mut())
-    {
-        for c in cmds {
-            if let Some(text) = c.as_str() {
-                *c = serde_json::Value::String(redact_all(text));
-            }
-        }
-    }
-    v
-}
-
-/// Redacts every `postgres://…` URL inside a command line.
-fn redact_all(text: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            let bare = w.trim_matches('\'');
-            if bare.starts_with("postgres://") || bare.starts_with("postgresql://") {
-                redact(bare)
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    load::remove_dir(dir)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(redact("postgres://u:pw@h:5/db"), "postgres://u@h:5/db");
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact_all("psql -d postgres://u:pw@h/db -c x"),
-            "psql -d postgres://u@h/db -c x"
-        );
-    }
 
     #[test]
     fn arguments_parse() {
@@ -720,5 +725,18 @@ mod tests {
         assert_eq!(a.scale, 0.1);
         assert_eq!(a.only, ["copy", "haul"]);
         assert_eq!(a.rss_scales, [0.01, 0.1]);
+        assert_eq!(a.compare, ["dump", "load", "copy"]);
+        let a = Args::try_parse_from(["haul-e2e", "--compare", "load,copy"]).expect("parses");
+        assert_eq!(a.compare, ["load", "copy"]);
+        assert!(a.only.is_empty());
+    }
+
+    #[test]
+    fn every_variant_has_one_comparison() {
+        for c in COMPARISONS {
+            for v in variants_of(c) {
+                assert_eq!(comparison_of(v), c, "{v}");
+            }
+        }
     }
 }

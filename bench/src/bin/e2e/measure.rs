@@ -95,9 +95,9 @@ pub struct Probe {
 }
 
 /// Runs `cmds` concurrently (stdout to /dev/null) and waits for all of them.
-/// `db` names the database the commands use: server backends of other databases are other
-/// jobs' work, reported as `foreign_server_cpu_s`.
-pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, db: &str) -> Result<Observed> {
+/// `dbs` names the databases the commands use (a copy uses two): server backends of other
+/// databases are other jobs' work, reported as `foreign_server_cpu_s`.
+pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, dbs: &[&str]) -> Result<Observed> {
     let (postmaster, tck) = (probe.postmaster, probe.tck);
     fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let time_files: Vec<PathBuf> = (0..cmds.len())
@@ -163,7 +163,7 @@ pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, db: &str) -> Result<Obse
                 page_kib: probe.page_kib,
                 cpu0,
                 server0,
-                db,
+                dbs,
                 backends0: &backends0,
             };
             sample(&watch, &stop)
@@ -174,7 +174,7 @@ pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, db: &str) -> Result<Obse
         // Our backends exit after their clients; their CPU reaches the postmaster's reaped
         // total only once it has reaped them.
         let settle = Instant::now();
-        while settle.elapsed() < Duration::from_secs(2) && ours_alive(postmaster, db) {
+        while settle.elapsed() < Duration::from_secs(2) && ours_alive(postmaster, dbs) {
             thread::sleep(Duration::from_millis(5));
         }
         let cpu1 = CpuStat::read();
@@ -299,8 +299,8 @@ struct Watch<'a> {
     page_kib: u64,
     cpu0: CpuStat,
     server0: u64,
-    /// The database being measured.
-    db: &'a str,
+    /// The databases being measured.
+    dbs: &'a [&'a str],
     /// CPU ticks of each server process at the start.
     backends0: &'a HashMap<u32, u64>,
 }
@@ -356,7 +356,7 @@ fn sample(w: &Watch<'_>, stop: &AtomicBool) -> Sampled {
             let base = w.backends0.get(pid).copied().unwrap_or(0);
             let kind = match server_procs.get(pid) {
                 Some((k, _)) => *k,
-                None => backend_kind(*pid, w.db),
+                None => backend_kind(*pid, w.dbs),
             };
             server_procs.insert(*pid, (kind, p.own.saturating_sub(base)));
         }
@@ -396,8 +396,8 @@ fn sample(w: &Watch<'_>, stop: &AtomicBool) -> Sampled {
     (timeline, v, single, share)
 }
 
-/// True while a backend of `db` runs, or any server process has exited unreaped.
-fn ours_alive(postmaster: u32, db: &str) -> bool {
+/// True while a backend of `dbs` runs, or any server process has exited unreaped.
+fn ours_alive(postmaster: u32, dbs: &[&str]) -> bool {
     let snap = Snapshot::take();
     snap.children
         .get(&postmaster)
@@ -405,7 +405,7 @@ fn ours_alive(postmaster: u32, db: &str) -> bool {
         .flatten()
         .any(|pid| {
             snap.procs.get(pid).is_some_and(|p| p.state == 'Z')
-                || backend_kind(*pid, db) == BackendKind::Ours
+                || backend_kind(*pid, dbs) == BackendKind::Ours
         })
 }
 
@@ -417,14 +417,15 @@ enum BackendKind {
 }
 
 /// Classifies a server process by its title (`postgres: 15/main: user db 127.0.0.1(5432) idle`):
-/// a client backend of the measured database or a parallel worker is ours; autovacuum workers
+/// a client backend of a measured database or a parallel worker is ours; autovacuum workers
 /// and client backends of other databases are other jobs' work; the rest is background.
-fn backend_kind(pid: u32, db: &str) -> BackendKind {
+fn backend_kind(pid: u32, dbs: &[&str]) -> BackendKind {
     let Ok(raw) = fs::read(format!("/proc/{pid}/cmdline")) else {
         return BackendKind::Background;
     };
     let title = String::from_utf8_lossy(&raw).replace('\0', " ");
-    if title.contains("parallel worker") || title.contains(&format!(" {db} ")) {
+    if title.contains("parallel worker") || dbs.iter().any(|db| title.contains(&format!(" {db} ")))
+    {
         BackendKind::Ours
     } else if title.contains("autovacuum worker")
         || title.contains('(')
@@ -528,10 +529,10 @@ mod tests {
             tck: 100.0,
             page_kib: 4,
         };
-        let o = run(&[Cmd::new("true", &[])], &dir, &probe, "x").expect("runs");
+        let o = run(&[Cmd::new("true", &[])], &dir, &probe, &["x"]).expect("runs");
         assert!(o.exit_ok && o.max_rss_kib > 0, "{o:?}");
         probe.every = Duration::ZERO;
-        let o = run(&[Cmd::new("false", &[])], &dir, &probe, "x").expect("runs");
+        let o = run(&[Cmd::new("false", &[])], &dir, &probe, &["x"]).expect("runs");
         assert!(!o.exit_ok && o.error.is_some());
         let _ = fs::remove_dir_all(dir);
     }

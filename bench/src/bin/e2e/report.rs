@@ -7,8 +7,28 @@ use serde::Serialize;
 
 use crate::Sample;
 
-/// DESIGN.md §7: haul's dump wall time within this factor of one binary `COPY … TO STDOUT`.
+/// DESIGN.md §7: haul's dump wall time within this factor of one binary `COPY … TO STDOUT`,
+/// and its load's within this factor of `COPY … FROM` the same rows pre-staged as files.
 pub const WALL_TARGET: f64 = 1.25;
+
+/// Which haul variant is set against which baselines (numerator, denominator).
+pub const PAIRS: [(&str, &str); 8] = [
+    ("haul", "copy"),
+    ("haul", "copy2"),
+    ("haul", "pg_dump"),
+    ("haul", "pg_dump_z0"),
+    ("haul_load", "pg_restore"),
+    ("haul_load", "copy_from"),
+    ("haul_load", "copy_from_pk"),
+    ("haul_copy", "pgcopydb"),
+];
+
+/// The haul variants, each with the command it measures.
+const HAUL_VARIANTS: [(&str, &str); 3] = [
+    ("haul", "haul dump"),
+    ("haul_load", "haul load"),
+    ("haul_copy", "haul copy"),
+];
 
 /// DESIGN.md §7: peak RSS under 64 MiB + 64 MiB per job.
 pub fn rss_target_mib(jobs: u16) -> f64 {
@@ -115,6 +135,9 @@ pub fn summarize(samples: &[Sample]) -> Vec<Summary> {
 /// measured in the same repetition, so drift between repetitions cancels).
 #[derive(Debug, Clone, Serialize)]
 pub struct Ratio {
+    /// The haul variant (numerator).
+    pub variant: String,
+    /// The baseline (denominator).
     pub against: String,
     pub scale: f64,
     pub of_medians: f64,
@@ -123,14 +146,17 @@ pub struct Ratio {
 
 pub fn ratios(samples: &[Sample], summaries: &[Summary]) -> Vec<Ratio> {
     let mut out = Vec::new();
-    for h in summaries
-        .iter()
-        .filter(|s| s.variant == "haul" && s.n_used > 0)
-    {
-        for b in summaries
+    for (num, den) in PAIRS {
+        for h in summaries
             .iter()
-            .filter(|b| b.variant != "haul" && b.scale == h.scale && b.n_used > 0)
+            .filter(|s| s.variant == num && s.n_used > 0)
         {
+            let Some(b) = summaries
+                .iter()
+                .find(|b| b.variant == den && b.scale == h.scale && b.n_used > 0)
+            else {
+                continue;
+            };
             // The same samples the summaries used: clean ones, or noisy ones if none was clean.
             let used = |s: &Sample, sum: &Summary| {
                 s.kind == "timed"
@@ -147,7 +173,8 @@ pub fn ratios(samples: &[Sample], summaries: &[Summary]) -> Vec<Ratio> {
                 }
             }
             out.push(Ratio {
-                against: b.variant.clone(),
+                variant: num.to_string(),
+                against: den.to_string(),
                 scale: h.scale,
                 of_medians: h.wall_median_s / b.wall_median_s,
                 paired_median: if paired.is_empty() {
@@ -170,50 +197,59 @@ pub struct Target {
     pub holds: bool,
 }
 
-pub fn targets(
-    samples: &[Sample],
-    summaries: &[Summary],
-    ratios: &[Ratio],
-    jobs: u16,
-) -> Vec<Target> {
+pub fn targets(samples: &[Sample], ratios: &[Ratio], jobs: u16) -> Vec<Target> {
     let mut out = Vec::new();
-    for r in ratios.iter().filter(|r| r.against == "copy") {
-        out.push(Target {
-            name: format!(
-                "dump wall ≤ {WALL_TARGET} × binary COPY (scale {})",
-                r.scale
+    for r in ratios {
+        let (name, limit, holds) = match (r.variant.as_str(), r.against.as_str()) {
+            ("haul", "copy") => (
+                format!("dump wall ≤ {WALL_TARGET} × binary COPY TO"),
+                format!("{WALL_TARGET:.2}×"),
+                r.of_medians <= WALL_TARGET,
             ),
-            limit: format!("{WALL_TARGET:.2}×"),
-            measured: format!("{:.2}×", r.of_medians),
-            holds: r.of_medians <= WALL_TARGET,
-        });
-    }
-    for r in ratios.iter().filter(|r| r.against == "pg_dump") {
+            ("haul", "pg_dump") => (
+                format!("dump faster than pg_dump -Fd -j {jobs}"),
+                "< 1.00×".into(),
+                r.of_medians < 1.0,
+            ),
+            ("haul_load", "copy_from") => (
+                format!("load wall ≤ {WALL_TARGET} × COPY FROM pre-staged binary files"),
+                format!("{WALL_TARGET:.2}×"),
+                r.of_medians <= WALL_TARGET,
+            ),
+            ("haul_load", "pg_restore") => (
+                format!("load faster than pg_restore -j {jobs} (PKs included)"),
+                "< 1.00×".into(),
+                r.of_medians < 1.0,
+            ),
+            ("haul_copy", "pgcopydb") => (
+                "copy faster than pgcopydb clone".into(),
+                "< 1.00×".into(),
+                r.of_medians < 1.0,
+            ),
+            _ => continue,
+        };
         out.push(Target {
-            name: format!("dump faster than pg_dump -Fd -j {jobs} (scale {})", r.scale),
-            limit: "< 1.00×".into(),
+            name: format!("{name} (scale {})", r.scale),
+            limit,
             measured: format!("{:.2}×", r.of_medians),
-            holds: r.of_medians < 1.0,
+            holds,
         });
     }
-    let haul_ok: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.variant == "haul" && s.observed.exit_ok)
-        .collect();
-    if !haul_ok.is_empty() {
-        let peak = haul_ok
+    for (variant, command) in HAUL_VARIANTS {
+        let peak = samples
             .iter()
+            .filter(|s| s.variant == variant && s.observed.exit_ok && s.kind != "warmup")
             .map(|s| s.observed.max_rss_kib as f64 / 1024.0)
-            .fold(0.0, f64::max);
+            .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+        let Some(peak) = peak else { continue };
         let limit = rss_target_mib(jobs);
         out.push(Target {
-            name: format!("peak RSS ≤ 64 MiB + 64 MiB × {jobs} jobs (every haul run)"),
+            name: format!("{command}: peak RSS ≤ 64 MiB + 64 MiB × {jobs} jobs (every run)"),
             limit: format!("{limit:.0} MiB"),
             measured: format!("{peak:.1} MiB"),
             holds: peak <= limit,
         });
     }
-    let _ = summaries;
     out
 }
 
@@ -296,10 +332,11 @@ pub fn markdown(
         ));
     }
     if !ratios.is_empty() {
-        s.push_str("\n| haul ÷ | scale | ratio of medians | median of per-rep ratios |\n|---|---:|---:|---:|\n");
+        s.push_str("\n| haul ÷ baseline | scale | ratio of medians | median of per-rep ratios |\n|---|---:|---:|---:|\n");
         for r in ratios {
             s.push_str(&format!(
-                "| {} | {} | {:.2}× | {} |\n",
+                "| {} ÷ {} | {} | {:.2}× | {} |\n",
+                r.variant,
                 r.against,
                 r.scale,
                 r.of_medians,
@@ -347,6 +384,97 @@ mod tests {
         assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
         assert!(median(&mut []).is_nan());
+    }
+
+    fn sample(variant: &str, rep: usize, wall_s: f64, noisy: bool) -> Sample {
+        Sample {
+            variant: variant.into(),
+            comparison: "load".into(),
+            scale: 1.0,
+            kind: "timed".into(),
+            rep,
+            attempt: 0,
+            at_s: 0.0,
+            gate: crate::procfs::QuietGate {
+                waited_s: 1.0,
+                last_busy_pct: 0.0,
+                quiet: true,
+            },
+            noisy,
+            commands: Vec::new(),
+            observed: crate::measure::Observed {
+                wall_s,
+                max_rss_kib: 1024,
+                client_cpu_s: 0.0,
+                server_cpu_s: 0.0,
+                machine_cpu_s: 0.0,
+                other_cpu_s: 0.0,
+                foreign_server_cpu_s: 0.0,
+                iowait_s: 0.0,
+                exit_ok: true,
+                error: None,
+                timeline: Vec::new(),
+                client_threads: Vec::new(),
+                client_top_threads: Vec::new(),
+            },
+            output_bytes: None,
+            output_files: None,
+            rows: None,
+            chunks: None,
+            chunk_seconds: None,
+            rows_ok: None,
+            pk_tables: None,
+        }
+    }
+
+    #[test]
+    fn ratios_pair_each_haul_variant_with_its_baselines() {
+        let samples = [
+            sample("haul_load", 0, 10.0, false),
+            sample("pg_restore", 0, 20.0, false),
+            sample("haul_load", 1, 12.0, false),
+            sample("pg_restore", 1, 16.0, false),
+            // Noisy, left out: a clean one exists.
+            sample("pg_restore", 1, 99.0, true),
+            sample("copy_from", 0, 5.0, false),
+            sample("haul_copy", 0, 7.0, false),
+        ];
+        let sums = summarize(&samples);
+        let r = ratios(&samples, &sums);
+        let got: Vec<(&str, &str, f64, Option<f64>)> = r
+            .iter()
+            .map(|r| {
+                (
+                    r.variant.as_str(),
+                    r.against.as_str(),
+                    r.of_medians,
+                    r.paired_median,
+                )
+            })
+            .collect();
+        // haul_copy has no pgcopydb to be set against; haul_load ÷ copy_from pairs rep 0 only.
+        assert_eq!(
+            got,
+            [
+                (
+                    "haul_load",
+                    "pg_restore",
+                    11.0 / 18.0,
+                    Some((0.5 + 0.75) / 2.0)
+                ),
+                ("haul_load", "copy_from", 11.0 / 5.0, Some(2.0)),
+            ]
+        );
+        let t = targets(&samples, &r, 2);
+        assert!(
+            t.iter()
+                .any(|t| t.name.starts_with("load faster") && t.holds)
+        );
+        assert!(
+            t.iter()
+                .any(|t| t.name.starts_with("load wall") && !t.holds)
+        );
+        assert!(t.iter().any(|t| t.name.starts_with("haul copy: peak RSS")));
     }
 
     #[test]
