@@ -17,16 +17,14 @@ use tokio_util::sync::CancellationToken;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::dump::{
-    Selection, now_utc, open_run, schema_fingerprint, source_fingerprint, summarize,
+    Selection, new_manifest, now_utc, open_run, schema_fingerprint, source_fingerprint, summarize,
 };
 use crate::dumpdir::{DirState, prepare};
 use crate::endpoint::PgEndpoint;
 use crate::error::{EngineError, Result};
 use crate::events::{Event, Observer, Progress};
 use crate::load::{IfExists, LoadReport, connect_target, pre_data, target_table};
-use crate::manifest::{
-    ChunkRecord, DumpSettings, FORMAT_VERSION, Fingerprint, Journal, JournalEntry, Manifest,
-};
+use crate::manifest::{ChunkRecord, DumpSettings, Fingerprint, Journal, JournalEntry, Manifest};
 use crate::pg::planner::plan_tables;
 use crate::pg::snapshot::SnapshotWorker;
 use crate::pg::target;
@@ -109,25 +107,15 @@ pub async fn copy(
     {
         if matches!(opts.if_exists, IfExists::Error | IfExists::Append) {
             opened.leader.finish().await;
-            observer.event(&Event::Warning {
-                message: format!(
-                    "this copy was already done into the target (job {job}, started {}); nothing to do — pass --if-exists replace to copy again",
+            return Ok(LoadReport::nothing_to_do(
+                &format!(
+                    "this copy was already done into the target (job {job}, started {})",
                     j.started_at
                 ),
-            });
-            return Ok(LoadReport {
-                summary: summarize(
-                    &[],
-                    &BTreeMap::new(),
-                    &[],
-                    &Default::default(),
-                    started.elapsed(),
-                    true,
-                ),
-                already_loaded: true,
-                failed_steps: Vec::new(),
-                not_recreated: opened.catalog.not_recreated.clone(),
-            });
+                &*observer,
+                opened.catalog.not_recreated.clone(),
+                started,
+            ));
         }
         target::forget_job(&client, &job).await?;
         existing_job = None;
@@ -155,24 +143,8 @@ pub async fn copy(
         None => {
             let tables =
                 plan_tables(opened.leader.client(), &opened.catalog, &sel.plan_options()).await?;
-            let m = Manifest {
-                format: "haul-dump".into(),
-                format_version: FORMAT_VERSION,
-                tool_version: env!("CARGO_PKG_VERSION").into(),
-                source: opened.source.clone(),
-                snapshots: vec![opened.leader.info.clone()],
-                started_at: now_utc(),
-                finished_at: None,
-                options: settings,
-                fingerprint,
-                tables,
-                partitioned: opened.catalog.partitioned.clone(),
-                enums: opened.catalog.enums.clone(),
-                domains: opened.catalog.domains.clone(),
-                sequences: opened.catalog.sequences.clone(),
-                views: opened.catalog.views.clone(),
-                not_recreated: opened.catalog.not_recreated.clone(),
-            };
+            let mut m = new_manifest(&opened, settings, fingerprint, tables);
+            m.snapshots.push(opened.leader.info.clone());
             let plan = serde_json::to_string(&m)
                 .map_err(|e| EngineError::Other(format!("serializing the plan: {e}")))?;
             let created =
@@ -181,7 +153,7 @@ pub async fn copy(
         }
     };
 
-    let mut done = done_records(&client, &job).await?;
+    let mut done = target::done_records(&client, &job).await?;
     let keep = match &opts.keep {
         Some(dir) => Some(open_keep(
             dir,
@@ -315,27 +287,6 @@ pub async fn copy(
         failed_steps,
         not_recreated: manifest.not_recreated.clone(),
     })
-}
-
-async fn done_records(client: &Client, job: &str) -> Result<BTreeMap<String, ChunkRecord>> {
-    Ok(target::done_chunks(client, job)
-        .await?
-        .into_iter()
-        .map(|(chunk, (rows, checksum))| {
-            (
-                chunk.clone(),
-                ChunkRecord {
-                    chunk,
-                    file: String::new(),
-                    rows,
-                    bytes: 0,
-                    checksum,
-                    snapshot: 0,
-                    seconds: 0.0,
-                },
-            )
-        })
-        .collect())
 }
 
 /// ctid page ranges partition the rows of one snapshot only: a table split by pages and half

@@ -9,7 +9,7 @@
 //!            ◄── receipt (rows, bytes, digest) ── journal line (fsync) ── ChunkDone event
 //! ```
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,7 +33,8 @@ use crate::pg::catalog::{self, PartitionedDdl, PgCatalog};
 use crate::pg::conn::connect;
 use crate::pg::planner::{PlanOptions, plan_tables};
 use crate::pg::snapshot::{SnapshotLeader, SnapshotWorker};
-use crate::plan::{ChunkSpec, SplitKind, TablePlan};
+use crate::plan::{SplitKind, TablePlan};
+use crate::runner::{self, ChunkWork, RunOutcome};
 use crate::select::TableFilter;
 use crate::sink::Receipt;
 use crate::sink::parquet::ParquetSink;
@@ -225,6 +226,34 @@ pub(crate) fn schema_fingerprint(catalog: &PgCatalog, as_text: &[String]) -> Str
     format!("{:032x}", xxh3_128(s.as_bytes()))
 }
 
+/// A new dump's manifest (no snapshot recorded yet).
+pub(crate) fn new_manifest(
+    opened: &Opened,
+    options: DumpSettings,
+    fingerprint: Fingerprint,
+    tables: Vec<TablePlan>,
+) -> Manifest {
+    let c = &opened.catalog;
+    Manifest {
+        format: "haul-dump".into(),
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        source: opened.source.clone(),
+        snapshots: Vec::new(),
+        started_at: now_utc(),
+        finished_at: None,
+        options,
+        fingerprint,
+        tables,
+        partitioned: c.partitioned.clone(),
+        enums: c.enums.clone(),
+        domains: c.domains.clone(),
+        sequences: c.sequences.clone(),
+        views: c.views.clone(),
+        not_recreated: c.not_recreated.clone(),
+    }
+}
+
 pub(crate) fn now_utc() -> String {
     chrono::Utc::now()
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
@@ -270,24 +299,7 @@ pub async fn dump(
         DirState::Fresh => {
             let popts = sel.plan_options();
             let tables = plan_tables(opened.leader.client(), &opened.catalog, &popts).await?;
-            let m = Manifest {
-                format: "haul-dump".into(),
-                format_version: FORMAT_VERSION,
-                tool_version: env!("CARGO_PKG_VERSION").into(),
-                source: opened.source.clone(),
-                snapshots: Vec::new(),
-                started_at: now_utc(),
-                finished_at: None,
-                options: settings,
-                fingerprint,
-                tables,
-                partitioned: opened.catalog.partitioned.clone(),
-                enums: opened.catalog.enums.clone(),
-                domains: opened.catalog.domains.clone(),
-                sequences: opened.catalog.sequences.clone(),
-                views: opened.catalog.views.clone(),
-                not_recreated: opened.catalog.not_recreated.clone(),
-            };
+            let m = new_manifest(&opened, settings, fingerprint, tables);
             (m, false)
         }
     };
@@ -386,59 +398,32 @@ pub async fn dump(
     });
 
     let tables: Arc<Vec<TablePlan>> = Arc::new(manifest.tables.clone());
-    let mut queue = VecDeque::new();
-    for (ti, t) in tables.iter().enumerate() {
-        for (ci, c) in t.chunks.iter().enumerate() {
-            if !done.contains_key(&c.id) {
-                queue.push_back((ti, ci));
-            }
-        }
-    }
-    let pending = queue.len();
-    let run = Arc::new(RunState {
-        queue: Mutex::new(queue),
-        tables: tables.clone(),
-        done: Mutex::new(done),
-        failed: Mutex::new(Vec::new()),
-        fatal: Mutex::new(None),
-        timing: Mutex::new(HashMap::new()),
+    let work = DumpWork {
         journal,
-        observer: observer.clone(),
         progress: progress.clone(),
         sink: ParquetSink::new(dir, opts.compression),
         src: src.clone(),
         snapshot_id: opened.leader.info.id.clone(),
         snapshot_index,
         batch: opts.batch,
-        attempts: opts.attempts.max(1),
-        cancel: cancel.clone(),
-    });
-
-    let workers = opts.jobs.max(1).min(pending.max(1));
-    let mut handles = Vec::new();
-    if pending > 0 {
-        for _ in 0..workers {
-            let run = run.clone();
-            handles.push(tokio::spawn(async move { run.worker().await }));
-        }
-    }
-    for h in handles {
-        if let Err(e) = h.await {
-            run.set_fatal(EngineError::Other(format!("a worker task failed: {e}")));
-        }
-    }
+    };
+    let outcome = runner::run(
+        work,
+        tables.clone(),
+        done,
+        opts.jobs,
+        opts.attempts,
+        observer.clone(),
+        progress,
+        cancel.clone(),
+    )
+    .await;
     opened.leader.finish().await;
-
-    if let Some(e) = run.fatal.lock().expect("not poisoned").take() {
-        return Err(e);
-    }
-    if cancel.is_cancelled() {
-        return Err(EngineError::Interrupted);
-    }
-
-    let done = run.done.lock().expect("not poisoned").clone();
-    let failed = run.failed.lock().expect("not poisoned").clone();
-    let timing = run.timing.lock().expect("not poisoned").clone();
+    let RunOutcome {
+        done,
+        failed,
+        timing,
+    } = outcome?;
     let all_done = tables
         .iter()
         .all(|t| t.chunks.iter().all(|c| done.contains_key(&c.id)));
@@ -571,152 +556,57 @@ pub(crate) fn summarize(
     }
 }
 
-/// Shared state of a run's workers.
-struct RunState {
-    queue: Mutex<VecDeque<(usize, usize)>>,
-    tables: Arc<Vec<TablePlan>>,
-    done: Mutex<BTreeMap<String, ChunkRecord>>,
-    failed: Mutex<Vec<FailedChunk>>,
-    fatal: Mutex<Option<EngineError>>,
-    timing: Mutex<HashMap<String, (Instant, Instant)>>,
+/// Dumping a chunk: the snapshot worker's COPY feeds the Parquet sink; the journal line makes
+/// it count.
+struct DumpWork {
     journal: Arc<Mutex<Journal>>,
-    observer: Arc<dyn Observer>,
     progress: Arc<Progress>,
     sink: ParquetSink,
     src: PgEndpoint,
     snapshot_id: String,
     snapshot_index: usize,
     batch: BatchLimits,
-    attempts: u32,
-    cancel: CancellationToken,
 }
 
-impl RunState {
-    fn set_fatal(&self, e: EngineError) {
-        let mut f = self.fatal.lock().expect("not poisoned");
-        if f.is_none() {
-            *f = Some(e);
-        }
-        self.cancel.cancel();
-    }
+impl ChunkWork for DumpWork {
+    type Session = SnapshotWorker;
 
-    fn next(&self) -> Option<(usize, usize)> {
-        if self.cancel.is_cancelled() {
-            return None;
-        }
-        self.queue.lock().expect("not poisoned").pop_front()
-    }
-
-    async fn worker(self: Arc<Self>) {
-        let mut session: Option<SnapshotWorker> = None;
-        while let Some((ti, ci)) = self.next() {
-            let table = &self.tables[ti];
-            let chunk = &table.chunks[ci];
-            let name = table.display_name();
-            {
-                let mut timing = self.timing.lock().expect("not poisoned");
-                if !timing.contains_key(&name) {
-                    let now = Instant::now();
-                    timing.insert(name.clone(), (now, now));
-                    self.observer.event(&Event::TableStarted {
-                        table: name.clone(),
-                        chunks: table.chunks.len(),
-                        estimated_rows: table.estimated_rows,
-                        estimated_bytes: table.estimated_bytes,
-                    });
-                }
-            }
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let t0 = Instant::now();
-                let result = self.run_chunk(&mut session, table, chunk).await;
-                match result {
-                    Ok(receipt) => {
-                        if let Err(e) = self.record(table, chunk, &receipt, t0.elapsed()).await {
-                            self.set_fatal(e);
-                        }
-                        break;
-                    }
-                    Err(e) => {
-                        // The session's transaction is aborted (or gone): open a new one.
-                        session = None;
-                        if self.cancel.is_cancelled()
-                            && self.fatal.lock().expect("not poisoned").is_none()
-                        {
-                            return;
-                        }
-                        let e = e.in_chunk(&chunk.id);
-                        if e.is_fatal() {
-                            self.set_fatal(e);
-                            return;
-                        }
-                        let retrying = e.is_retryable() && attempt < self.attempts;
-                        self.observer.event(&Event::ChunkFailed {
-                            table: name.clone(),
-                            chunk: chunk.id.clone(),
-                            error: e.detail(),
-                            attempt,
-                            retrying,
-                        });
-                        if retrying {
-                            let backoff = Duration::from_millis(500 * (1 << attempt.min(5)));
-                            tokio::select! {
-                                _ = tokio::time::sleep(backoff) => continue,
-                                _ = self.cancel.cancelled() => return,
-                            }
-                        }
-                        self.failed.lock().expect("not poisoned").push(FailedChunk {
-                            chunk: chunk.id.clone(),
-                            error: e.detail(),
-                        });
-                        break;
-                    }
-                }
-            }
-        }
-    }
-
-    /// One attempt at one chunk: read and write concurrently through a bounded channel.
-    async fn run_chunk(
+    /// One attempt at one chunk: read and write concurrently through a bounded channel, then
+    /// the durable journal line.
+    async fn attempt(
         &self,
         session: &mut Option<SnapshotWorker>,
         table: &TablePlan,
-        chunk: &ChunkSpec,
+        ci: usize,
     ) -> Result<Receipt> {
+        let t0 = Instant::now();
         if session.is_none() {
             *session = Some(SnapshotWorker::open(&self.src, &self.snapshot_id).await?);
         }
         let worker = session.as_mut().expect("just opened");
+        let chunk = &table.chunks[ci];
         let progress: Option<Arc<TableProgress>> = self.progress.table(&table.display_name());
         let (tx, rx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
         let read = async move {
-            let r = tokio::select! {
-                r = crate::source::pg::read_chunk(worker, table, chunk, self.batch, &tx, progress.as_deref()) => r,
-                _ = self.cancel.cancelled() => Err(EngineError::Interrupted),
-            };
+            let r = crate::source::pg::read_chunk(
+                worker,
+                table,
+                chunk,
+                self.batch,
+                &tx,
+                progress.as_deref(),
+            )
+            .await;
             drop(tx);
             r
         };
         let write = self.sink.write_chunk(table, chunk, rx);
-        let (read, write) = tokio::join!(read, write);
-        match (read, write) {
-            (Ok(_), Ok(receipt)) => Ok(receipt),
-            (Ok(_), Err(we)) => Err(we),
-            (Err(EngineError::Interrupted), _) => Err(EngineError::Interrupted),
-            (Err(EngineError::WriterStopped), Err(we)) => Err(we),
-            (Err(re), _) => Err(re),
-        }
-    }
-
-    /// Makes a committed chunk count: journal line (durable), then events.
-    async fn record(
-        &self,
-        table: &TablePlan,
-        chunk: &ChunkSpec,
-        receipt: &Receipt,
-        elapsed: Duration,
-    ) -> Result<()> {
+        let receipt = match tokio::join!(read, write) {
+            (Ok(_), Ok(receipt)) => receipt,
+            (Ok(_), Err(we)) => return Err(we),
+            (Err(EngineError::WriterStopped), Err(we)) => return Err(we),
+            (Err(re), _) => return Err(re),
+        };
         let rec = ChunkRecord {
             chunk: chunk.id.clone(),
             file: chunk.file.clone(),
@@ -724,54 +614,9 @@ impl RunState {
             bytes: receipt.bytes,
             checksum: receipt.digest.sum_hex(),
             snapshot: self.snapshot_index,
-            seconds: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+            seconds: (t0.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         };
-        journal_append(&self.journal, JournalEntry::Done(rec.clone())).await?;
-        let name = table.display_name();
-        self.observer.event(&Event::ChunkDone {
-            table: name.clone(),
-            chunk: chunk.id.clone(),
-            rows: rec.rows,
-            bytes: rec.bytes,
-            checksum: rec.checksum.clone(),
-            seconds: rec.seconds,
-        });
-        if let Some(p) = self.progress.table(&name) {
-            p.chunks_done
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        let (table_done, rows, bytes, n) = {
-            let mut done = self.done.lock().expect("not poisoned");
-            done.insert(rec.chunk.clone(), rec);
-            let recs: Vec<&ChunkRecord> = table
-                .chunks
-                .iter()
-                .filter_map(|c| done.get(&c.id))
-                .collect();
-            (
-                recs.len() == table.chunks.len(),
-                recs.iter().map(|r| r.rows).sum::<u64>(),
-                recs.iter().map(|r| r.bytes).sum::<u64>(),
-                recs.len(),
-            )
-        };
-        let seconds = {
-            let mut timing = self.timing.lock().expect("not poisoned");
-            let entry = timing
-                .entry(name.clone())
-                .or_insert((Instant::now(), Instant::now()));
-            entry.1 = Instant::now();
-            (entry.1 - entry.0).as_secs_f64()
-        };
-        if table_done {
-            self.observer.event(&Event::TableDone {
-                table: name,
-                rows,
-                chunks: n,
-                bytes,
-                seconds,
-            });
-        }
-        Ok(())
+        journal_append(&self.journal, JournalEntry::Done(rec)).await?;
+        Ok(receipt)
     }
 }

@@ -84,6 +84,31 @@ pub struct LoadReport {
 }
 
 impl LoadReport {
+    /// The report of a run that found its job already done: says so, does nothing.
+    pub(crate) fn nothing_to_do(
+        what: &str,
+        observer: &dyn Observer,
+        not_recreated: Vec<String>,
+        started: Instant,
+    ) -> Self {
+        observer.event(&Event::Warning {
+            message: format!("{what}; nothing to do — pass --if-exists replace to do it again"),
+        });
+        Self {
+            summary: summarize(
+                &[],
+                &BTreeMap::new(),
+                &[],
+                &Default::default(),
+                started.elapsed(),
+                true,
+            ),
+            already_loaded: true,
+            failed_steps: Vec::new(),
+            not_recreated,
+        }
+    }
+
     /// True when every chunk loaded and every post-data step succeeded.
     pub fn ok(&self) -> bool {
         self.summary.ok && self.failed_steps.is_empty()
@@ -139,25 +164,15 @@ pub async fn load(
         && j.phase == "done"
     {
         if matches!(opts.if_exists, IfExists::Error | IfExists::Append) {
-            observer.event(&Event::Warning {
-                message: format!(
-                    "this dump was already loaded into the target (job {job}, started {}); nothing to do — pass --if-exists replace to load it again",
+            return Ok(LoadReport::nothing_to_do(
+                &format!(
+                    "this dump was already loaded into the target (job {job}, started {})",
                     j.started_at
                 ),
-            });
-            return Ok(LoadReport {
-                summary: summarize(
-                    &[],
-                    &BTreeMap::new(),
-                    &[],
-                    &Default::default(),
-                    started.elapsed(),
-                    true,
-                ),
-                already_loaded: true,
-                failed_steps: Vec::new(),
-                not_recreated: manifest.not_recreated.clone(),
-            });
+                &*observer,
+                manifest.not_recreated.clone(),
+                started,
+            ));
         }
         target::forget_job(&client, &job).await?;
         existing_job = None;
@@ -169,22 +184,7 @@ pub async fn load(
     };
 
     // Data.
-    let done_rows = target::done_chunks(&client, &job).await?;
-    let mut done: BTreeMap<String, ChunkRecord> = BTreeMap::new();
-    for (chunk, (rows, checksum)) in done_rows {
-        done.insert(
-            chunk.clone(),
-            ChunkRecord {
-                chunk,
-                file: String::new(),
-                rows,
-                bytes: 0,
-                checksum,
-                snapshot: 0,
-                seconds: 0.0,
-            },
-        );
-    }
+    let done = target::done_records(&client, &job).await?;
     let mut targets = Vec::with_capacity(tables.len());
     for t in tables.iter() {
         let cols = target::target_columns(&client, &t.schema, &t.name).await?;

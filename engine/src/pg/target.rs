@@ -122,6 +122,29 @@ pub async fn done_chunks(client: &Client, job: &str) -> Result<HashMap<String, (
         .collect())
 }
 
+/// The job's committed chunks as records (rows and checksum; no file, no bytes).
+pub async fn done_records(
+    client: &Client,
+    job: &str,
+) -> Result<std::collections::BTreeMap<String, crate::manifest::ChunkRecord>> {
+    Ok(done_chunks(client, job)
+        .await?
+        .into_iter()
+        .map(|(chunk, (rows, checksum))| {
+            let rec = crate::manifest::ChunkRecord {
+                chunk: chunk.clone(),
+                file: String::new(),
+                rows,
+                bytes: 0,
+                checksum,
+                snapshot: 0,
+                seconds: 0.0,
+            };
+            (chunk, rec)
+        })
+        .collect())
+}
+
 /// Which of `tables` (`(schema, name)`) exist in the target.
 pub async fn existing_tables(
     client: &Client,
