@@ -17,13 +17,13 @@ use tokio_util::sync::CancellationToken;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::dump::{
-    Selection, new_manifest, now_utc, open_run, schema_fingerprint, source_fingerprint, summarize,
+    Selection, new_manifest, now_utc, open_run, schema_fingerprint, source_fingerprint,
 };
 use crate::dumpdir::{DirState, prepare};
 use crate::endpoint::PgEndpoint;
 use crate::error::{EngineError, Result};
 use crate::events::{Event, Observer, Progress};
-use crate::load::{IfExists, LoadReport, connect_target, pre_data, target_table};
+use crate::load::{IfExists, LoadReport, connect_target, finish_job, pre_data, target_table};
 use crate::manifest::{ChunkRecord, DumpSettings, Fingerprint, Journal, JournalEntry, Manifest};
 use crate::pg::planner::plan_tables;
 use crate::pg::snapshot::SnapshotWorker;
@@ -254,39 +254,19 @@ pub async fn copy(
     )
     .await;
     opened.leader.finish().await;
-    let outcome = outcome?;
-    let all_done = outcome.failed.is_empty()
-        && tables
-            .iter()
-            .all(|t| t.chunks.iter().all(|c| outcome.done.contains_key(&c.id)));
-    let mut failed_steps = Vec::new();
-    if all_done {
-        target::set_phase(&client, &job, "post").await?;
-        failed_steps =
-            crate::post::post_data(dst, &manifest, &created, opts.jobs, &*observer, &cancel)
-                .await?;
-        target::set_phase(&client, &job, "done").await?;
-        if let Some(k) = &keep {
-            let mut m = k.manifest.lock().expect("not poisoned").clone();
-            m.finished_at = Some(now_utc());
-            m.write(&k.dir)?;
-        }
+    let report = finish_job(
+        &client, dst, &manifest, &created, &job, &tables, outcome?, opts.jobs, &*observer, &cancel,
+        started,
+    )
+    .await?;
+    if let Some(k) = &keep
+        && report.summary.ok
+    {
+        let mut m = k.manifest.lock().expect("not poisoned").clone();
+        m.finished_at = Some(now_utc());
+        m.write(&k.dir)?;
     }
-    let summary = summarize(
-        &tables,
-        &outcome.done,
-        &outcome.failed,
-        &outcome.timing,
-        started.elapsed(),
-        all_done,
-    );
-    observer.event(&Event::Finished(summary.clone()));
-    Ok(LoadReport {
-        summary,
-        already_loaded: false,
-        failed_steps,
-        not_recreated: manifest.not_recreated.clone(),
-    })
+    Ok(report)
 }
 
 /// ctid page ranges partition the rows of one snapshot only: a table split by pages and half

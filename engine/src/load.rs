@@ -30,7 +30,7 @@ use crate::pg::quote_ident;
 use crate::pg::target::{self, TargetColumn};
 use crate::plan::TablePlan;
 use crate::post::{self, StepFailure};
-use crate::runner::{self, ChunkWork};
+use crate::runner::{self, ChunkWork, RunOutcome};
 use crate::sink::Receipt;
 use crate::sink::pg::{JournalRow, TargetTable, load_chunk};
 use crate::source::{CHANNEL_DEPTH, ChunkMsg};
@@ -262,19 +262,41 @@ pub async fn load(
         cancel.clone(),
     )
     .await?;
+    finish_job(
+        &client, dst, &manifest, &created, &job, &tables, outcome, opts.jobs, &*observer, &cancel,
+        started,
+    )
+    .await
+}
+
+/// After the chunks: when every one is in, the post-data (phase `post`, then `done`); then
+/// the summary and the report.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn finish_job(
+    client: &Client,
+    dst: &PgEndpoint,
+    manifest: &Manifest,
+    created: &HashSet<String>,
+    job: &str,
+    tables: &[TablePlan],
+    outcome: RunOutcome,
+    jobs: usize,
+    observer: &dyn Observer,
+    cancel: &CancellationToken,
+    started: Instant,
+) -> Result<LoadReport> {
     let all_done = outcome.failed.is_empty()
         && tables
             .iter()
             .all(|t| t.chunks.iter().all(|c| outcome.done.contains_key(&c.id)));
     let mut failed_steps = Vec::new();
     if all_done {
-        target::set_phase(&client, &job, "post").await?;
-        failed_steps =
-            post::post_data(dst, &manifest, &created, opts.jobs, &*observer, &cancel).await?;
-        target::set_phase(&client, &job, "done").await?;
+        target::set_phase(client, job, "post").await?;
+        failed_steps = post::post_data(dst, manifest, created, jobs, observer, cancel).await?;
+        target::set_phase(client, job, "done").await?;
     }
     let summary = summarize(
-        &tables,
+        tables,
         &outcome.done,
         &outcome.failed,
         &outcome.timing,
