@@ -117,11 +117,13 @@ fn literals_loaded(cases: &[type_cases::TypeCase], tables: &[String]) -> usize {
         .sum()
 }
 
+/// PG → Parquet → PG (`load`) and PG → PG (`copy`) of every type of the type table.
 #[test]
 fn every_type_of_the_type_table_round_trips() {
-    let (Some(src), Some(dst)) = (
+    let (Some(src), Some(dst), Some(copy_dst)) = (
         PgTestDb::create("load_types_src"),
         PgTestDb::create("load_types_dst"),
+        PgTestDb::create("load_types_copy"),
     ) else {
         return;
     };
@@ -158,6 +160,7 @@ fn every_type_of_the_type_table_round_trips() {
             }
             // Extensions are not recreated by haul: the target gets it first, as a user would.
             dst.exec(&sql);
+            copy_dst.exec(&sql);
         }
         let values: Vec<String> = c
             .literals
@@ -176,13 +179,42 @@ fn every_type_of_the_type_table_round_trips() {
     }
     // haul does not recreate composite types (it says so): the user creates them first.
     dst.exec("CREATE TYPE pair AS (a int, b text)");
+    copy_dst.exec("CREATE TYPE pair AS (a int, b text)");
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("d");
     dump(&src, &dir, "128MiB");
     let r = load(&dir, dst.url(), &["--jobs", "2"]);
     expect_code(&r, 0, "haul load of the type table");
+    let r = common::run(&["copy", src.url(), copy_dst.url(), "--jobs", "2"]);
+    expect_code(&r, 0, "haul copy of the type table");
+    for (how, target) in [("load", &dst), ("copy", &copy_dst)] {
+        let failures = type_table_differences(&src, target, &tables);
+        assert!(
+            failures.is_empty(),
+            "{} difference(s) after the {how}:\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        );
+    }
+    let total = literals_loaded(&cases, &tables);
+    assert_eq!(
+        src.scalar(&format!(
+            "SELECT ({})",
+            tables
+                .iter()
+                .map(|t| format!("(SELECT count(*) FROM {t})"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        ))
+        .and_then(|v| v.parse::<usize>().ok()),
+        Some(total),
+        "rows of the type table in the source"
+    );
+}
 
+/// Column types and every row (as text) that differ between `src` and `dst`.
+fn type_table_differences(src: &PgTestDb, dst: &PgTestDb, tables: &[String]) -> Vec<String> {
     let types_sql = "SET search_path = ''; \
         SELECT c.relname::text || '.' || a.attname::text, \
                pg_catalog.format_type(a.atttypid, a.atttypmod) \
@@ -217,7 +249,7 @@ fn every_type_of_the_type_table_round_trips() {
             })
             .collect()
     };
-    let (a, b) = (rows(&src), rows(&dst));
+    let (a, b) = (rows(src), rows(dst));
     let show = |v: Option<&Option<String>>| types_support::short(&format!("{v:?}"), 200);
     for key in a.keys().chain(b.keys().filter(|k| !a.contains_key(*k))) {
         let (x, y) = (a.get(key), b.get(key));
@@ -231,13 +263,7 @@ fn every_type_of_the_type_table_round_trips() {
             ));
         }
     }
-    assert_eq!(a.len(), literals_loaded(&cases, &tables), "rows compared");
-    assert!(
-        failures.is_empty(),
-        "{} difference(s) after the load:\n  {}",
-        failures.len(),
-        failures.join("\n  ")
-    );
+    failures
 }
 
 /// Puts `dst` back to holding only `setup` (haul's journal and the dump's tables dropped), so
