@@ -8,8 +8,10 @@ use haul_formats::parquet_io::ParquetCompression;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    done (and verified, for verify)
-  1    finished, but some chunks failed or differ (rerun dump to resume; verify lists them)
-  2    fatal: usage, connection, schema, directory, disk full, source changed
+  1    finished, but some chunks failed (rerun the same command to resume), a load/copy
+       step after the rows failed (listed as FAILED), or verify found differences
+  2    fatal: usage, connection, schema, directory, disk full, source changed, target
+       tables exist (--if-exists error) or do not match
   130  interrupted (Ctrl-C); rerun the same command to resume
 
 Passwords come from the URL, PGPASSWORD or ~/.pgpass and are never printed or stored.";
