@@ -293,7 +293,17 @@ pub(crate) async fn finish_job(
     if all_done {
         target::set_phase(client, job, "post").await?;
         failed_steps = post::post_data(dst, manifest, created, jobs, observer, cancel).await?;
-        target::set_phase(client, job, "done").await?;
+        if failed_steps.is_empty() {
+            target::set_phase(client, job, "done").await?;
+        } else {
+            // The job stays in `post`: a rerun skips what exists and retries what failed.
+            observer.event(&Event::Warning {
+                message: format!(
+                    "{} step(s) after the rows failed; fix the cause and rerun the same command to retry them (the rows are all in and are not loaded again)",
+                    failed_steps.len()
+                ),
+            });
+        }
     }
     let summary = summarize(
         tables,

@@ -459,8 +459,10 @@ pub async fn describe(
     load_key_correlations(client, &mut out.tables).await?;
     let table_oids: Vec<Oid> = tables.iter().chain(parents).map(|t| t.oid).collect();
     out.sequences = crate::pg::objects::load_sequences(client, &table_oids).await?;
-    out.views = crate::pg::objects::load_views(client).await?;
+    let (views, views_skipped) = crate::pg::objects::load_views(client, &table_oids).await?;
+    out.views = views;
     out.not_recreated = crate::pg::objects::not_recreated(client, &table_oids).await?;
+    out.not_recreated.extend(views_skipped);
     let (enums, domains) = load_user_types(client, &types).await?;
     out.enums = enums;
     out.domains = domains;

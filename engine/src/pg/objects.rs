@@ -121,17 +121,26 @@ pub async fn load_sequences(client: &Client, table_oids: &[Oid]) -> Result<Vec<S
     Ok(out)
 }
 
-/// Views and materialized views in user schemas (not owned by an extension).
-pub async fn load_views(client: &Client) -> Result<Vec<ViewDdl>> {
+/// Views and materialized views in user schemas (not owned by an extension) whose rows come
+/// only from the selected tables and from other such views; the others are returned as
+/// not-recreated lines (they would fail on a target that lacks what they read).
+pub async fn load_views(
+    client: &Client,
+    table_oids: &[Oid],
+) -> Result<(Vec<ViewDdl>, Vec<String>)> {
     let rows = client
         .query(
-            "SELECT n.nspname::text, c.relname::text, c.relkind = 'm', \
+            "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'm', \
                     pg_catalog.pg_get_viewdef(c.oid, false), \
-                    COALESCE(c.reloptions::text[], ARRAY[]::text[]) \
+                    COALESCE(c.reloptions::text[], ARRAY[]::text[]), \
+                    ARRAY(SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite r \
+                            JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass \
+                                 AND d.objid = r.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass \
+                           WHERE r.ev_class = c.oid AND d.refobjid <> c.oid) \
                FROM pg_catalog.pg_class c \
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
               WHERE c.relkind IN ('v', 'm') \
-                AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'haul') \
                 AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)' \
                 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e \
                                  WHERE e.classid = 'pg_catalog.pg_class'::regclass \
@@ -141,16 +150,54 @@ pub async fn load_views(client: &Client) -> Result<Vec<ViewDdl>> {
         )
         .await
         .map_err(|e| EngineError::pg("reading views", e))?;
-    Ok(rows
+    let mut pending: Vec<(Oid, ViewDdl, Vec<Oid>)> = rows
         .iter()
-        .map(|r| ViewDdl {
-            schema: r.get(0),
-            name: r.get(1),
-            materialized: r.get(2),
-            definition: r.get(3),
-            options: r.get(4),
+        .map(|r| {
+            let v = ViewDdl {
+                schema: r.get(1),
+                name: r.get(2),
+                materialized: r.get(3),
+                definition: r.get(4),
+                options: r.get(5),
+            };
+            (r.get(0), v, r.get(6))
         })
-        .collect())
+        .collect();
+    // A view is kept when everything it reads is a selected table or a kept view.
+    let mut available: std::collections::HashSet<Oid> = table_oids.iter().copied().collect();
+    let mut kept = Vec::new();
+    loop {
+        let before = kept.len();
+        let mut rest = Vec::new();
+        for (oid, v, deps) in pending {
+            if deps.iter().all(|d| available.contains(d)) {
+                available.insert(oid);
+                kept.push(v);
+            } else {
+                rest.push((oid, v, deps));
+            }
+        }
+        pending = rest;
+        if kept.len() == before {
+            break;
+        }
+    }
+    let skipped = pending
+        .iter()
+        .map(|(_, v, _)| {
+            format!(
+                "{} {}.{} (it reads tables or views that are not dumped)",
+                if v.materialized {
+                    "materialized view"
+                } else {
+                    "view"
+                },
+                v.schema,
+                v.name
+            )
+        })
+        .collect();
+    Ok((kept, skipped))
 }
 
 /// What a load will not recreate, one line per object, so the load's report can list it
