@@ -93,6 +93,7 @@ pub async fn copy(
         as_text: sel.as_text.clone(),
         chunk_bytes: sel.chunk_bytes,
         compression: "none".into(),
+        zero_dates: None,
     };
     let fingerprint = Fingerprint {
         source: source_fingerprint(&opened.source),

@@ -20,15 +20,18 @@ use tokio_util::sync::CancellationToken;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::dumpdir::{DirState, prepare, remove_stray_tmp};
-use crate::endpoint::PgEndpoint;
+use crate::endpoint::{Endpoint, PgEndpoint};
 use crate::error::{EngineError, Result};
 use crate::events::{
     Event, FailedChunk, Observer, Progress, RunSummary, TableProgress, TableSummary,
 };
 use crate::manifest::{
     ChunkRecord, DumpSettings, FORMAT_VERSION, Fingerprint, Journal, JournalEntry, Manifest,
-    SourceInfo,
+    SnapshotInfo, SourceInfo,
 };
+use crate::mysql::open::MyOpened;
+use crate::mysql::planner::ZeroDates;
+use crate::mysql::snapshot::LockMode;
 use crate::pg::catalog::{self, PartitionedDdl, PgCatalog};
 use crate::pg::conn::connect;
 use crate::pg::planner::{PlanOptions, plan_tables};
@@ -51,6 +54,10 @@ pub struct Selection {
     pub lock_wait: Duration,
     /// Above this many estimated rows, key boundaries are sampled (see [`PlanOptions`]).
     pub exact_quantile_max_rows: u64,
+    /// MySQL: what zero dates become.
+    pub zero_dates: ZeroDates,
+    /// MySQL: how the snapshot is taken.
+    pub lock: LockMode,
 }
 
 impl Selection {
@@ -72,6 +79,8 @@ impl Default for Selection {
             chunk_bytes: crate::pg::planner::DEFAULT_CHUNK_BYTES,
             lock_wait: Duration::from_secs(60),
             exact_quantile_max_rows: crate::pg::planner::EXACT_QUANTILE_MAX_ROWS,
+            zero_dates: ZeroDates::default(),
+            lock: LockMode::default(),
         }
     }
 }
@@ -186,7 +195,48 @@ pub(crate) async fn open_run(src: &PgEndpoint, sel: &Selection) -> Result<Opened
 }
 
 /// `haul plan`: the plan a dump would follow, without moving data.
-pub async fn plan(src: &PgEndpoint, sel: &Selection) -> Result<PlanReport> {
+pub async fn plan(src: &Endpoint, sel: &Selection) -> Result<PlanReport> {
+    match src {
+        Endpoint::Postgres(pg) => plan_pg(pg, sel).await,
+        Endpoint::MySql(my) => {
+            // A plan reads no rows: it needs no global lock.
+            let sel = Selection {
+                lock: LockMode::None,
+                ..sel.clone()
+            };
+            let mut opened = crate::mysql::open::open_run(my, &sel, 1).await?;
+            let tables = opened.plan(&sel).await;
+            opened.leader.finish().await;
+            let tables = tables?;
+            let warnings = tables
+                .iter()
+                .flat_map(|t| t.warnings.iter().cloned())
+                .chain(
+                    opened
+                        .warnings
+                        .into_iter()
+                        .filter(|w| !w.starts_with("--lock none")),
+                )
+                .collect();
+            Ok(PlanReport {
+                source: opened.source,
+                tables,
+                partitioned: Vec::new(),
+                warnings,
+            })
+        }
+        Endpoint::Dir(p) => Err(not_a_source(p)),
+    }
+}
+
+pub(crate) fn not_a_source(p: &Path) -> EngineError {
+    EngineError::Usage(format!(
+        "the source must be a database URL (postgres://… or mysql://…), got the path `{}`",
+        p.display()
+    ))
+}
+
+async fn plan_pg(src: &PgEndpoint, sel: &Selection) -> Result<PlanReport> {
     let opened = open_run(src, sel).await?;
     let opts = sel.plan_options();
     let tables = plan_tables(opened.leader.client(), &opened.catalog, &opts).await?;
@@ -206,8 +256,8 @@ pub async fn plan(src: &PgEndpoint, sel: &Selection) -> Result<PlanReport> {
 
 pub(crate) fn source_fingerprint(s: &SourceInfo) -> String {
     let id = match &s.system_identifier {
-        Some(sysid) => format!("postgres|{sysid}|{}", s.database),
-        None => format!("postgres|{}", s.url),
+        Some(sysid) => format!("{}|{sysid}|{}", s.engine, s.database),
+        None => format!("{}|{}", s.engine, s.url),
     };
     format!("{:032x}", xxh3_128(id.as_bytes()))
 }
@@ -235,22 +285,40 @@ pub(crate) fn new_manifest(
 ) -> Manifest {
     let c = &opened.catalog;
     Manifest {
-        format: "haul-dump".into(),
-        format_version: FORMAT_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").into(),
-        source: opened.source.clone(),
-        snapshots: Vec::new(),
-        started_at: now_utc(),
-        finished_at: None,
-        options,
-        fingerprint,
-        tables,
         partitioned: c.partitioned.clone(),
         enums: c.enums.clone(),
         domains: c.domains.clone(),
         sequences: c.sequences.clone(),
         views: c.views.clone(),
         not_recreated: c.not_recreated.clone(),
+        ..bare_manifest(opened.source.clone(), options, fingerprint, tables)
+    }
+}
+
+/// A new manifest with no engine-specific objects.
+fn bare_manifest(
+    source: SourceInfo,
+    options: DumpSettings,
+    fingerprint: Fingerprint,
+    tables: Vec<TablePlan>,
+) -> Manifest {
+    Manifest {
+        format: "haul-dump".into(),
+        format_version: FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        source,
+        snapshots: Vec::new(),
+        started_at: now_utc(),
+        finished_at: None,
+        options,
+        fingerprint,
+        tables,
+        partitioned: Vec::new(),
+        enums: Vec::new(),
+        domains: Vec::new(),
+        sequences: Vec::new(),
+        views: Vec::new(),
+        not_recreated: Vec::new(),
     }
 }
 
@@ -265,6 +333,101 @@ pub(crate) fn now_utc() -> String {
 /// Returns the run's summary (`ok` false when some chunk failed: rerun to resume). Fatal
 /// problems (connection, directory, source changed, disk full, interrupted) are errors.
 pub async fn dump(
+    src: &Endpoint,
+    dir: &Path,
+    opts: &DumpOptions,
+    observer: Arc<dyn Observer>,
+    cancel: CancellationToken,
+) -> Result<RunSummary> {
+    match src {
+        Endpoint::Postgres(pg) => dump_pg(pg, dir, opts, observer, cancel).await,
+        Endpoint::MySql(my) => {
+            let started = Instant::now();
+            let sel = &opts.selection;
+            let mut opened: MyOpened = tokio::select! {
+                r = crate::mysql::open::open_run(my, sel, opts.jobs.max(1)) => r?,
+                _ = cancel.cancelled() => return Err(EngineError::Interrupted),
+            };
+            let result = async {
+                let state = prepare(dir, opts.restart)?;
+                let settings = settings_of(opts);
+                let fingerprint = Fingerprint {
+                    source: source_fingerprint(&opened.source),
+                    schema: crate::mysql::open::schema_fingerprint(&opened.catalog),
+                };
+                let (mut manifest, resumed) = match state {
+                    DirState::Existing(m) => {
+                        check_resumable(dir, &m, &settings, &fingerprint)?;
+                        (*m, true)
+                    }
+                    DirState::Fresh => {
+                        let tables = opened.plan(sel).await?;
+                        let mut m =
+                            bare_manifest(opened.source.clone(), settings, fingerprint, tables);
+                        m.not_recreated = opened.catalog.not_recreated.clone();
+                        (m, false)
+                    }
+                };
+                manifest.snapshots.push(opened.leader.info.clone());
+                let reader = Reader::MySql {
+                    pool: opened.take_pool(),
+                    zero_dates: sel.zero_dates,
+                };
+                let start = RunStart {
+                    manifest,
+                    resumed,
+                    snapshot: opened.leader.info.clone(),
+                    warnings: opened.warnings.clone(),
+                    reader,
+                    source: my.to_string(),
+                };
+                run_dump(start, dir, opts, observer, cancel, started).await
+            }
+            .await;
+            opened.leader.finish().await;
+            result
+        }
+        Endpoint::Dir(p) => Err(not_a_source(p)),
+    }
+}
+
+fn settings_of(opts: &DumpOptions) -> DumpSettings {
+    let sel = &opts.selection;
+    DumpSettings {
+        tables: sel.tables.clone(),
+        exclude: sel.exclude.clone(),
+        as_text: sel.as_text.clone(),
+        chunk_bytes: sel.chunk_bytes,
+        compression: opts.compression.to_string(),
+        zero_dates: (sel.zero_dates == ZeroDates::Null).then(|| "null".to_string()),
+    }
+}
+
+/// Where a dump's chunks are read from.
+enum Reader {
+    Pg {
+        src: Box<PgEndpoint>,
+        snapshot_id: String,
+    },
+    /// Worker connections inside the snapshot; a lost one cannot be replaced.
+    MySql {
+        pool: Arc<Mutex<Vec<mysql_async::Conn>>>,
+        zero_dates: ZeroDates,
+    },
+}
+
+/// Everything a dump run needs once its source is open and its manifest known.
+struct RunStart {
+    /// The manifest (fresh or resumed), this run's snapshot already appended.
+    manifest: Manifest,
+    resumed: bool,
+    snapshot: SnapshotInfo,
+    warnings: Vec<String>,
+    reader: Reader,
+    source: String,
+}
+
+async fn dump_pg(
     src: &PgEndpoint,
     dir: &Path,
     opts: &DumpOptions,
@@ -279,13 +442,7 @@ pub async fn dump(
     // Only once the source answered: a typo in the URL leaves no empty directory behind.
     let state = prepare(dir, opts.restart)?;
     let sel = &opts.selection;
-    let settings = DumpSettings {
-        tables: sel.tables.clone(),
-        exclude: sel.exclude.clone(),
-        as_text: sel.as_text.clone(),
-        chunk_bytes: sel.chunk_bytes,
-        compression: opts.compression.to_string(),
-    };
+    let settings = settings_of(opts);
     let fingerprint = Fingerprint {
         source: source_fingerprint(&opened.source),
         schema: schema_fingerprint(&opened.catalog, &sel.as_text),
@@ -304,6 +461,39 @@ pub async fn dump(
         }
     };
     manifest.snapshots.push(opened.leader.info.clone());
+    let start = RunStart {
+        manifest,
+        resumed,
+        snapshot: opened.leader.info.clone(),
+        warnings: opened.skipped.clone(),
+        reader: Reader::Pg {
+            src: Box::new(src.clone()),
+            snapshot_id: opened.leader.info.id.clone(),
+        },
+        source: src.to_string(),
+    };
+    let result = run_dump(start, dir, opts, observer, cancel, started).await;
+    opened.leader.finish().await;
+    result
+}
+
+/// The engine-independent part of a dump: journal, resume, scheduler, summary.
+async fn run_dump(
+    start: RunStart,
+    dir: &Path,
+    opts: &DumpOptions,
+    observer: Arc<dyn Observer>,
+    cancel: CancellationToken,
+    started: Instant,
+) -> Result<RunSummary> {
+    let RunStart {
+        mut manifest,
+        resumed,
+        snapshot,
+        warnings,
+        reader,
+        source,
+    } = start;
     manifest.finished_at = None;
     let snapshot_index = manifest.snapshots.len() - 1;
     manifest.write(dir)?;
@@ -314,7 +504,7 @@ pub async fn dump(
         .tables
         .iter()
         .flat_map(|t| t.warnings.iter())
-        .chain(&opened.skipped)
+        .chain(&warnings)
     {
         observer.event(&Event::Warning { message: w.clone() });
     }
@@ -385,9 +575,9 @@ pub async fn dump(
     observer.attach_progress(progress.clone());
     observer.event(&Event::Started {
         command: "dump",
-        source: src.to_string(),
+        source,
         target: dir.display().to_string(),
-        snapshot: Some(opened.leader.info.id.clone()),
+        snapshot: Some(snapshot.id.clone()),
         tables: manifest.tables.len(),
         chunks: manifest.chunk_count(),
         chunks_done: done.len(),
@@ -402,8 +592,7 @@ pub async fn dump(
         journal,
         progress: progress.clone(),
         sink: ParquetSink::new(dir, opts.compression),
-        src: src.clone(),
-        snapshot_id: opened.leader.info.id.clone(),
+        reader,
         snapshot_index,
         batch: opts.batch,
     };
@@ -418,7 +607,6 @@ pub async fn dump(
         cancel.clone(),
     )
     .await;
-    opened.leader.finish().await;
     let RunOutcome {
         done,
         failed,
@@ -556,47 +744,111 @@ pub(crate) fn summarize(
     }
 }
 
-/// Dumping a chunk: the snapshot worker's COPY feeds the Parquet sink; the journal line makes
+/// Dumping a chunk: a snapshot worker's read feeds the Parquet sink; the journal line makes
 /// it count.
 struct DumpWork {
     journal: Arc<Mutex<Journal>>,
     progress: Arc<Progress>,
     sink: ParquetSink,
-    src: PgEndpoint,
-    snapshot_id: String,
+    reader: Reader,
     snapshot_index: usize,
     batch: BatchLimits,
 }
 
+/// A worker's connection inside the snapshot.
+enum DumpSession {
+    Pg(SnapshotWorker),
+    MySql(PooledConn),
+}
+
+/// A MySQL snapshot connection borrowed from the run's pool and given back when dropped
+/// (after a failed attempt too: a value error leaves the connection usable, and a lost one is
+/// found by the next borrower's ping).
+struct PooledConn {
+    conn: Option<mysql_async::Conn>,
+    pool: Arc<Mutex<Vec<mysql_async::Conn>>>,
+}
+
+impl Drop for PooledConn {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            self.pool.lock().expect("not poisoned").push(c);
+        }
+    }
+}
+
+impl PooledConn {
+    /// Borrows a live connection; fails (fatally) when every snapshot connection was lost.
+    async fn borrow(pool: &Arc<Mutex<Vec<mysql_async::Conn>>>) -> Result<Self> {
+        use mysql_async::prelude::Queryable;
+        loop {
+            let next = pool.lock().expect("not poisoned").pop();
+            let Some(mut conn) = next else {
+                return Err(EngineError::SourceChanged(
+                    "every connection holding the dump's snapshot was lost (a new one cannot join it); rerun the same command to resume: the remaining chunks are read in a new snapshot"
+                        .into(),
+                ));
+            };
+            if conn.query_drop("DO 1").await.is_ok() {
+                return Ok(Self {
+                    conn: Some(conn),
+                    pool: pool.clone(),
+                });
+            }
+        }
+    }
+}
+
 impl ChunkWork for DumpWork {
-    type Session = SnapshotWorker;
+    type Session = DumpSession;
 
     /// One attempt at one chunk: read and write concurrently through a bounded channel, then
     /// the durable journal line.
     async fn attempt(
         &self,
-        session: &mut Option<SnapshotWorker>,
+        session: &mut Option<DumpSession>,
         table: &TablePlan,
         ci: usize,
     ) -> Result<Receipt> {
         let t0 = Instant::now();
         if session.is_none() {
-            *session = Some(SnapshotWorker::open(&self.src, &self.snapshot_id).await?);
+            *session = Some(match &self.reader {
+                Reader::Pg { src, snapshot_id } => {
+                    DumpSession::Pg(SnapshotWorker::open(src, snapshot_id).await?)
+                }
+                Reader::MySql { pool, .. } => DumpSession::MySql(PooledConn::borrow(pool).await?),
+            });
         }
         let worker = session.as_mut().expect("just opened");
         let chunk = &table.chunks[ci];
         let progress: Option<Arc<TableProgress>> = self.progress.table(&table.display_name());
         let (tx, rx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
+        let batch = self.batch;
+        let zero_dates = match &self.reader {
+            Reader::MySql { zero_dates, .. } => *zero_dates,
+            Reader::Pg { .. } => ZeroDates::default(),
+        };
         let read = async move {
-            let r = crate::source::pg::read_chunk(
-                worker,
-                table,
-                chunk,
-                self.batch,
-                &tx,
-                progress.as_deref(),
-            )
-            .await;
+            let r = match worker {
+                DumpSession::Pg(w) => {
+                    crate::source::pg::read_chunk(w, table, chunk, batch, &tx, progress.as_deref())
+                        .await
+                        .map(|(rows, _)| rows)
+                }
+                DumpSession::MySql(c) => {
+                    let conn = c.conn.as_mut().expect("held until dropped");
+                    crate::source::mysql::read_chunk(
+                        conn,
+                        table,
+                        chunk,
+                        batch,
+                        zero_dates,
+                        &tx,
+                        progress.as_deref(),
+                    )
+                    .await
+                }
+            };
             drop(tx);
             r
         };

@@ -14,6 +14,8 @@ use crate::error::{EngineError, Result};
 pub enum Endpoint {
     /// A PostgreSQL database.
     Postgres(Box<PgEndpoint>),
+    /// A MySQL or MariaDB database.
+    MySql(Box<MyEndpoint>),
     /// A dump directory.
     Dir(PathBuf),
 }
@@ -41,6 +43,7 @@ impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Endpoint::Postgres(pg) => pg.fmt(f),
+            Endpoint::MySql(my) => my.fmt(f),
             Endpoint::Dir(p) => write!(f, "{}", p.display()),
         }
     }
@@ -54,14 +57,11 @@ impl Endpoint {
             return PgEndpoint::parse(s).map(|p| Endpoint::Postgres(Box::new(p)));
         }
         if lower.starts_with("mysql://") || lower.starts_with("mariadb://") {
-            return Err(EngineError::Usage(format!(
-                "`{}`: MySQL/MariaDB endpoints are not supported yet",
-                redact_url(s)
-            )));
+            return MyEndpoint::parse(s).map(|m| Endpoint::MySql(Box::new(m)));
         }
         if lower.contains("://") {
             return Err(EngineError::Usage(format!(
-                "`{}`: unknown URL scheme (expected postgres://, postgresql:// or a directory)",
+                "`{}`: unknown URL scheme (expected postgres://, mysql://, mariadb:// or a directory)",
                 redact_url(s)
             )));
         }
@@ -126,6 +126,75 @@ impl PgEndpoint {
     /// The user name.
     pub fn user(&self) -> &str {
         self.config.get_user().unwrap_or_default()
+    }
+}
+
+/// A MySQL/MariaDB connection description, password resolved, safe to display.
+#[derive(Clone)]
+pub struct MyEndpoint {
+    pub(crate) opts: mysql_async::Opts,
+    display: String,
+}
+
+impl fmt::Debug for MyEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("MyEndpoint").field(&self.display).finish()
+    }
+}
+
+impl fmt::Display for MyEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+}
+
+impl MyEndpoint {
+    /// Parses `mysql://user[:password]@host[:port]/db[?…]` (or `mariadb://…`). The user
+    /// defaults to `USER`, the password to `MYSQL_PWD`; the database is required.
+    pub fn parse(url: &str) -> Result<Self> {
+        let normalized = match url.split_once("://") {
+            Some((_, rest)) => format!("mysql://{rest}"),
+            None => url.to_string(),
+        };
+        let opts = mysql_async::Opts::from_url(&normalized).map_err(|e| {
+            EngineError::Usage(format!("invalid MySQL URL `{}`: {e}", redact_url(url)))
+        })?;
+        let Some(db) = opts.db_name().filter(|d| !d.is_empty()).map(str::to_string) else {
+            return Err(EngineError::Usage(format!(
+                "`{}`: name the database in the URL (mysql://user@host:port/DATABASE)",
+                redact_url(url)
+            )));
+        };
+        let user = opts
+            .user()
+            .map(str::to_string)
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "root".to_string());
+        let pass = opts
+            .pass()
+            .map(str::to_string)
+            .or_else(|| std::env::var("MYSQL_PWD").ok());
+        let host = opts.ip_or_hostname().to_string();
+        let port = opts.tcp_port();
+        let builder = mysql_async::OptsBuilder::from_opts(opts)
+            .user(Some(user.clone()))
+            .pass(pass)
+            .prefer_socket(false);
+        let display = format!("mysql://{user}@{host}:{port}/{db}");
+        Ok(Self {
+            opts: builder.into(),
+            display,
+        })
+    }
+
+    /// The database name.
+    pub fn dbname(&self) -> &str {
+        self.opts.db_name().unwrap_or_default()
+    }
+
+    /// The user name.
+    pub fn user(&self) -> &str {
+        self.opts.user().unwrap_or_default()
     }
 }
 
@@ -215,6 +284,14 @@ mod tests {
             split_pgpass(r"h:5432:db:u:p\:w\\d"),
             ["h", "5432", "db", "u", r"p:w\d"]
         );
+    }
+
+    #[test]
+    fn parses_mysql_urls() {
+        let e = Endpoint::parse("mariadb://u:secret@127.0.0.1:3307/shop").expect("parses");
+        assert_eq!(e.to_string(), "mysql://u@127.0.0.1:3307/shop");
+        assert!(!format!("{e:?}").contains("secret"));
+        assert!(Endpoint::parse("mysql://u@127.0.0.1:3306").is_err());
     }
 
     #[test]

@@ -25,6 +25,13 @@ pub enum EngineError {
         source: tokio_postgres::Error,
     },
 
+    /// A statement failed on a MySQL/MariaDB server; `what` says which step.
+    #[error("{what}: {}", my_message(source))]
+    MySql {
+        what: String,
+        source: mysql_async::Error,
+    },
+
     /// A codec error inside a chunk.
     #[error("chunk `{chunk}`: {source}")]
     Format {
@@ -101,6 +108,14 @@ impl EngineError {
         }
     }
 
+    /// Wraps a MySQL/MariaDB error with the step that failed.
+    pub fn my(what: impl Into<String>, source: mysql_async::Error) -> Self {
+        Self::MySql {
+            what: what.into(),
+            source,
+        }
+    }
+
     /// Wraps an I/O error with what was being done to which path.
     pub fn io(what: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Self::Io {
@@ -144,6 +159,7 @@ impl EngineError {
     pub fn is_retryable(&self) -> bool {
         match self.root() {
             Self::Postgres { source, .. } => pg_is_retryable(source),
+            Self::MySql { source, .. } => my_is_retryable(source),
             _ => false,
         }
     }
@@ -193,6 +209,30 @@ fn pg_is_retryable(e: &tokio_postgres::Error) -> bool {
         }
         // No SQLSTATE: an I/O error on the socket, an unexpected EOF.
         None => e.as_db_error().is_none(),
+    }
+}
+
+/// Lost connections and the server's deadlock (1213) and lock wait timeout (1205).
+fn my_is_retryable(e: &mysql_async::Error) -> bool {
+    match e {
+        mysql_async::Error::Io(_) => true,
+        mysql_async::Error::Driver(mysql_async::DriverError::ConnectionClosed) => true,
+        mysql_async::Error::Server(s) => matches!(s.code, 1205 | 1213 | 1927 | 2006 | 2013),
+        _ => false,
+    }
+}
+
+/// A MySQL error as one line: the server's message with its error code and SQLSTATE.
+pub fn my_message(e: &mysql_async::Error) -> String {
+    match e {
+        mysql_async::Error::Server(s) => {
+            format!(
+                "{} (MySQL error {}, SQLSTATE {})",
+                s.message, s.code, s.state
+            )
+        }
+        mysql_async::Error::Io(io) => format!("connection lost: {io}"),
+        e => e.to_string(),
     }
 }
 

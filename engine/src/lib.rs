@@ -30,6 +30,7 @@ pub mod error;
 pub mod events;
 pub mod load;
 pub mod manifest;
+pub mod mysql;
 pub mod pg;
 pub mod plan;
 pub mod post;

@@ -84,6 +84,25 @@ pub struct SnapshotInfo {
     pub wal_lsn: Option<String>,
     /// Server time at the snapshot (`now()`, UTC).
     pub taken_at: String,
+    /// MySQL/MariaDB: the binary log file and position at the snapshot (when binlog is on).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub binlog_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub binlog_position: Option<u64>,
+    /// MySQL/MariaDB: the GTID set (MySQL `Executed_Gtid_Set`, MariaDB `gtid_binlog_pos`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub gtid: Option<String>,
+    /// False when the workers' reads were not taken in one snapshot (`--lock none`).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub consistent: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// The options that define the dump's content; a resumed run must use the same.
@@ -94,6 +113,9 @@ pub struct DumpSettings {
     pub as_text: Vec<String>,
     pub chunk_bytes: u64,
     pub compression: String,
+    /// MySQL `--zero-dates null` (absent for the default, an error).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub zero_dates: Option<String>,
 }
 
 /// What must match for a directory to be resumed.

@@ -14,9 +14,11 @@
 use std::sync::Arc;
 
 use arrow_schema::{Schema, SchemaRef};
+use haul_formats::mytypes::MyKind;
 use haul_formats::pgtypes::{PgKind, ReadAs};
 use serde::{Deserialize, Serialize};
 
+use crate::mysql::catalog::MyTableDdl;
 use crate::pg::catalog::{PartitionOf, TableDdl};
 
 /// One table's plan.
@@ -44,7 +46,11 @@ pub struct TablePlan {
     pub arrow_schema: Schema,
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// PostgreSQL source: what a load needs to recreate the table.
     pub ddl: TableDdl,
+    /// MySQL/MariaDB source: what a load needs to recreate the table.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mysql: Option<MyTableDdl>,
 }
 
 /// How one column is read and held.
@@ -56,6 +62,10 @@ pub struct ColumnPlan {
     pub kind: PgKind,
     pub read_as: ReadAs,
     pub nullable: bool,
+    /// MySQL/MariaDB source: how the column is held (then `kind` is what a PostgreSQL target
+    /// holds it as, docs/types.md).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mysql: Option<MyKind>,
 }
 
 /// The key a table is split on.

@@ -2,7 +2,7 @@
 //! every kind of key and for tables without one, and the chosen split is the expected one.
 
 use haul_engine::dump::{PlanReport, Selection, plan};
-use haul_engine::endpoint::PgEndpoint;
+use haul_engine::endpoint::Endpoint;
 use haul_engine::pg::planner::chunk_predicate;
 use haul_engine::plan::{SplitKind, TablePlan};
 use haul_testdata::{PgTestDb, block_on};
@@ -48,7 +48,7 @@ ANALYZE;
 "#;
 
 fn plan_of(db: &PgTestDb, tables: &[&str], chunk_bytes: u64) -> PlanReport {
-    let src = PgEndpoint::parse(db.url()).expect("url");
+    let src = Endpoint::parse(db.url()).expect("url");
     let sel = Selection {
         tables: tables.iter().map(|s| s.to_string()).collect(),
         chunk_bytes,
@@ -199,7 +199,7 @@ fn a_parent_pattern_selects_its_partitions_and_bad_patterns_are_errors() {
     let report = plan_of(&db, &["Odd Schema.*"], 64 * 1024);
     assert_eq!(report.tables.len(), 1);
 
-    let src = PgEndpoint::parse(db.url()).expect("url");
+    let src = Endpoint::parse(db.url()).expect("url");
     let sel = Selection {
         tables: vec!["no_such_*".into()],
         ..Selection::default()
@@ -237,7 +237,7 @@ fn sampled_boundaries_follow_key_order_not_text_order() {
          INSERT INTO skew SELECT 1000000 + g, 's' FROM generate_series(1, 50) g; \
          ANALYZE",
     );
-    let src = PgEndpoint::parse(db.url()).expect("url");
+    let src = Endpoint::parse(db.url()).expect("url");
     let sel = Selection {
         chunk_bytes: 256 * 1024,
         // Force TABLESAMPLE boundaries even on these small tables.

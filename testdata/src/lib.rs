@@ -11,6 +11,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub mod mysql;
+pub use mysql::MyTestDb;
+
 /// The admin URL of the test PostgreSQL server.
 pub fn pg_admin_url() -> String {
     std::env::var("HAUL_TEST_PG_URL")

@@ -14,7 +14,7 @@ Exit codes:
        tables exist (--if-exists error) or do not match
   130  interrupted (Ctrl-C); rerun the same command to resume
 
-Passwords come from the URL, PGPASSWORD or ~/.pgpass and are never printed or stored.";
+Passwords come from the URL, PGPASSWORD, ~/.pgpass or MYSQL_PWD and are never printed or stored.";
 
 /// haul moves whole databases fast and provably: consistent chunked dumps to Parquet,
 /// verified by row counts and checksums, resumable after a crash.
@@ -37,7 +37,7 @@ pub struct Cli {
 pub enum Command {
     /// Show how a dump would go: tables, sizes, chunk plan, Arrow types, warnings. Moves no data.
     Plan(PlanArgs),
-    /// Dump a PostgreSQL database into DIR: one zstd Parquet file per chunk, a manifest and a
+    /// Dump a PostgreSQL or MySQL/MariaDB database into DIR: one zstd Parquet file per chunk, a manifest and a
     /// journal; rerun the same command to resume after a crash.
     Dump(DumpArgs),
     /// Re-read every chunk file of a dump and check rows and checksums against the journal;
@@ -137,11 +137,36 @@ pub struct SelectArgs {
     /// Seconds to wait for table locks at the start before giving up.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub lock_wait_timeout: u64,
+
+    /// MySQL: what a zero or partial date (`0000-00-00`, `2024-00-10`) becomes: `error` stops
+    /// the chunk naming table, column and key; `null` reads it as NULL.
+    #[arg(long, value_enum, default_value = "error")]
+    pub zero_dates: ZeroDatesArg,
+
+    /// MySQL: `ftwrl` takes a brief FLUSH TABLES WITH READ LOCK so every worker reads one
+    /// consistent snapshot (and blocks DDL for the run where allowed); `none` takes no lock and
+    /// the dump is NOT consistent across tables.
+    #[arg(long, value_enum, default_value = "ftwrl")]
+    pub lock: LockArg,
+}
+
+/// `--zero-dates`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ZeroDatesArg {
+    Error,
+    Null,
+}
+
+/// `--lock`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LockArg {
+    Ftwrl,
+    None,
 }
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Source database URL, e.g. postgres://user@host:5432/db.
+    /// Source database URL, e.g. postgres://user@host:5432/db or mysql://user@host:3306/db.
     pub source: String,
 
     #[command(flatten)]
@@ -150,7 +175,7 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args)]
 pub struct DumpArgs {
-    /// Source database URL, e.g. postgres://user@host:5432/db.
+    /// Source database URL, e.g. postgres://user@host:5432/db or mysql://user@host:3306/db.
     pub source: String,
 
     /// Output directory (created if missing; must be empty or hold an earlier dump to resume).

@@ -15,6 +15,8 @@ use haul_engine::EngineError;
 use haul_engine::dump::{DumpOptions, Selection};
 use haul_engine::endpoint::Endpoint;
 use haul_engine::events::Observer;
+use haul_engine::mysql::planner::ZeroDates;
+use haul_engine::mysql::snapshot::LockMode;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command, SelectArgs};
@@ -95,6 +97,14 @@ pub(crate) fn selection(s: &SelectArgs) -> Selection {
         as_text: s.as_text.clone(),
         chunk_bytes: s.chunk_bytes,
         lock_wait: Duration::from_secs(s.lock_wait_timeout.max(1)),
+        zero_dates: match s.zero_dates {
+            cli::ZeroDatesArg::Error => ZeroDates::Error,
+            cli::ZeroDatesArg::Null => ZeroDates::Null,
+        },
+        lock: match s.lock {
+            cli::LockArg::Ftwrl => LockMode::Ftwrl,
+            cli::LockArg::None => LockMode::None,
+        },
         ..Selection::default()
     }
 }
@@ -102,11 +112,27 @@ pub(crate) fn selection(s: &SelectArgs) -> Selection {
 pub(crate) fn postgres_source(url: &str) -> anyhow::Result<haul_engine::endpoint::PgEndpoint> {
     match Endpoint::parse(url)? {
         Endpoint::Postgres(pg) => Ok(*pg),
+        Endpoint::MySql(my) => Err(EngineError::Usage(format!(
+            "`{my}`: MySQL/MariaDB is supported by plan and dump so far; load, copy and verify --against into or out of MySQL are not yet"
+        ))
+        .into()),
         Endpoint::Dir(p) => Err(EngineError::Usage(format!(
             "the source must be a database URL (postgres://…), got the path `{}`",
             p.display()
         ))
         .into()),
+    }
+}
+
+/// A source database (PostgreSQL or MySQL/MariaDB), not a directory.
+pub(crate) fn database_source(url: &str) -> anyhow::Result<Endpoint> {
+    match Endpoint::parse(url)? {
+        Endpoint::Dir(p) => Err(EngineError::Usage(format!(
+            "the source must be a database URL (postgres://… or mysql://…), got the path `{}`",
+            p.display()
+        ))
+        .into()),
+        e => Ok(e),
     }
 }
 
@@ -162,7 +188,7 @@ pub(crate) fn cancel_on_ctrl_c(quiet: bool) -> CancellationToken {
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Plan(args) => {
-            let src = postgres_source(&args.source)?;
+            let src = database_source(&args.source)?;
             let report = haul_engine::dump::plan(&src, &selection(&args.select))
                 .await
                 .with_context(|| format!("planning {src}"))?;
@@ -174,7 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(OK)
         }
         Command::Dump(args) => {
-            let src = postgres_source(&args.source)?;
+            let src = database_source(&args.source)?;
             let opts = DumpOptions {
                 selection: selection(&args.select),
                 jobs: usize::from(args.jobs),

@@ -122,6 +122,7 @@ async fn plan_table(
             kind: resolved.kind,
             read_as: resolved.read_as,
             nullable: !c.not_null,
+            mysql: None,
         });
     }
     let key = t.key.as_ref().map(|k| KeyPlan {
@@ -209,6 +210,7 @@ async fn plan_table(
         arrow_schema: arrow_schema::Schema::new(fields),
         warnings,
         ddl: t.ddl.clone(),
+        mysql: None,
     })
 }
 

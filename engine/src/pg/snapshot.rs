@@ -71,6 +71,10 @@ impl SnapshotLeader {
             id: row.get(0),
             wal_lsn: row.get(1),
             taken_at: row.get(2),
+            binlog_file: None,
+            binlog_position: None,
+            gtid: None,
+            consistent: true,
         };
         Ok(Self { client, info })
     }

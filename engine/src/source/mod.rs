@@ -4,6 +4,7 @@
 //! memory flat) and, only when the whole chunk was read, [`ChunkMsg::End`]. A sink commits only
 //! after `End`: a channel closed without it means the read failed, and the sink rolls back.
 
+pub mod mysql;
 pub mod parquet;
 pub mod pg;
 

@@ -178,6 +178,7 @@ mod tests {
             kind: PgKind::Text,
             read_as,
             nullable: true,
+            mysql: None,
         };
         let t = TablePlan {
             schema: "Sales".into(),
@@ -199,6 +200,7 @@ mod tests {
             arrow_schema: arrow_schema::Schema::empty(),
             warnings: vec![],
             ddl: TableDdl::default(),
+            mysql: None,
         };
         let c = ChunkSpec {
             id: "Sales.t#00001".into(),
