@@ -65,7 +65,7 @@ impl Default for CopyOptions {
 
 /// The job id of copying this source's selection: the same command against the same target
 /// is one job, resumed.
-fn job_id(fp: &Fingerprint, settings: &DumpSettings) -> String {
+pub(crate) fn job_id(fp: &Fingerprint, settings: &DumpSettings) -> String {
     let id = format!(
         "{}|{:?}|{:?}|{:?}",
         fp.source, settings.tables, settings.exclude, settings.as_text

@@ -204,7 +204,7 @@ pub async fn plan(src: &Endpoint, sel: &Selection) -> Result<PlanReport> {
                 lock: LockMode::None,
                 ..sel.clone()
             };
-            let mut opened = crate::mysql::open::open_run(my, &sel, 1).await?;
+            let mut opened = crate::mysql::open::open_run(my, &sel, 1, false).await?;
             let tables = opened.plan(&sel).await;
             opened.leader.finish().await;
             let tables = tables?;
@@ -296,7 +296,7 @@ pub(crate) fn new_manifest(
 }
 
 /// A new manifest with no engine-specific objects.
-fn bare_manifest(
+pub(crate) fn bare_manifest(
     source: SourceInfo,
     options: DumpSettings,
     fingerprint: Fingerprint,
@@ -345,7 +345,7 @@ pub async fn dump(
             let started = Instant::now();
             let sel = &opts.selection;
             let mut opened: MyOpened = tokio::select! {
-                r = crate::mysql::open::open_run(my, sel, opts.jobs.max(1)) => r?,
+                r = crate::mysql::open::open_run(my, sel, opts.jobs.max(1), true) => r?,
                 _ = cancel.cancelled() => return Err(EngineError::Interrupted),
             };
             let result = async {
@@ -391,7 +391,7 @@ pub async fn dump(
     }
 }
 
-fn settings_of(opts: &DumpOptions) -> DumpSettings {
+pub(crate) fn settings_of(opts: &DumpOptions) -> DumpSettings {
     let sel = &opts.selection;
     DumpSettings {
         tables: sel.tables.clone(),
@@ -764,8 +764,8 @@ enum DumpSession {
 /// A MySQL snapshot connection borrowed from the run's pool and given back when dropped
 /// (after a failed attempt too: a value error leaves the connection usable, and a lost one is
 /// found by the next borrower's ping).
-struct PooledConn {
-    conn: Option<mysql_async::Conn>,
+pub(crate) struct PooledConn {
+    pub(crate) conn: Option<mysql_async::Conn>,
     pool: Arc<Mutex<Vec<mysql_async::Conn>>>,
 }
 
@@ -779,7 +779,7 @@ impl Drop for PooledConn {
 
 impl PooledConn {
     /// Borrows a live connection; fails (fatally) when every snapshot connection was lost.
-    async fn borrow(pool: &Arc<Mutex<Vec<mysql_async::Conn>>>) -> Result<Self> {
+    pub(crate) async fn borrow(pool: &Arc<Mutex<Vec<mysql_async::Conn>>>) -> Result<Self> {
         use mysql_async::prelude::Queryable;
         loop {
             let next = pool.lock().expect("not poisoned").pop();

@@ -26,24 +26,24 @@ pub enum EngineError {
     },
 
     /// A statement failed on a MySQL/MariaDB server; `what` says which step.
-    #[error("{what}: {}", my_message(source))]
+    #[error("{what}: {}", my_message(cause))]
     MySql {
         what: String,
-        source: mysql_async::Error,
+        cause: mysql_async::Error,
     },
 
     /// A codec error inside a chunk.
-    #[error("chunk `{chunk}`: {source}")]
+    #[error("chunk `{chunk}`: {cause}")]
     Format {
         chunk: String,
-        source: Box<FormatError>,
+        cause: Box<FormatError>,
     },
 
     /// A valid source value the planned Arrow type cannot hold; `hint` says how to carry it.
-    #[error("chunk `{chunk}`: {source}; {hint}")]
+    #[error("chunk `{chunk}`: {cause}; {hint}")]
     Unrepresentable {
         chunk: String,
-        source: Box<FormatError>,
+        cause: Box<FormatError>,
         hint: String,
     },
 
@@ -68,10 +68,10 @@ pub enum EngineError {
     SourceChanged(String),
 
     /// An error tied to one chunk of one table.
-    #[error("chunk `{chunk}`: {source}")]
+    #[error("chunk `{chunk}`: {cause}")]
     Chunk {
         chunk: String,
-        source: Box<EngineError>,
+        cause: Box<EngineError>,
     },
 
     /// The target cannot take the load as asked (tables exist, incompatible columns, a type
@@ -109,10 +109,10 @@ impl EngineError {
     }
 
     /// Wraps a MySQL/MariaDB error with the step that failed.
-    pub fn my(what: impl Into<String>, source: mysql_async::Error) -> Self {
+    pub fn my(what: impl Into<String>, cause: mysql_async::Error) -> Self {
         Self::MySql {
             what: what.into(),
-            source,
+            cause,
         }
     }
 
@@ -131,7 +131,7 @@ impl EngineError {
             e @ (Self::Chunk { .. } | Self::Format { .. } | Self::Unrepresentable { .. }) => e,
             e => Self::Chunk {
                 chunk: chunk.to_string(),
-                source: Box::new(e),
+                cause: Box::new(e),
             },
         }
     }
@@ -139,9 +139,9 @@ impl EngineError {
     /// The message without the chunk id, for places that show the chunk next to it.
     pub fn detail(&self) -> String {
         match self {
-            Self::Chunk { source, .. } => source.detail(),
-            Self::Format { source, .. } => source.to_string(),
-            Self::Unrepresentable { source, hint, .. } => format!("{source}; {hint}"),
+            Self::Chunk { cause, .. } => cause.detail(),
+            Self::Format { cause, .. } => cause.to_string(),
+            Self::Unrepresentable { cause, hint, .. } => format!("{cause}; {hint}"),
             e => e.to_string(),
         }
     }
@@ -149,7 +149,7 @@ impl EngineError {
     /// The innermost error, through chunk wrappers.
     pub fn root(&self) -> &EngineError {
         match self {
-            Self::Chunk { source, .. } => source.root(),
+            Self::Chunk { cause, .. } => cause.root(),
             e => e,
         }
     }
@@ -159,7 +159,7 @@ impl EngineError {
     pub fn is_retryable(&self) -> bool {
         match self.root() {
             Self::Postgres { source, .. } => pg_is_retryable(source),
-            Self::MySql { source, .. } => my_is_retryable(source),
+            Self::MySql { cause, .. } => my_is_retryable(cause),
             _ => false,
         }
     }

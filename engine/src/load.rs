@@ -150,6 +150,13 @@ pub async fn load(
 ) -> Result<LoadReport> {
     let started = Instant::now();
     let manifest = Manifest::read(dir)?;
+    // A MySQL dump: its PostgreSQL definition (types, keys, identities) and data conversions.
+    let from_mysql = manifest.source.engine == "mysql";
+    let manifest = if from_mysql {
+        crate::mysql::to_pg::pg_manifest(&manifest)?
+    } else {
+        manifest
+    };
     let replay = Journal::replay(dir)?;
     let tables = loadable_tables(&manifest, &replay.done, opts.partial, &*observer)?;
 
@@ -189,7 +196,15 @@ pub async fn load(
     for t in tables.iter() {
         let cols = target::target_columns(&client, &t.schema, &t.name).await?;
         let freeze = created.contains(&t.display_name()) && t.chunks.len() == 1;
-        targets.push(target_table(t, &cols, freeze)?);
+        let mut tt = target_table(t, &cols, freeze)?;
+        if from_mysql {
+            let pg = crate::mysql::to_pg::pg_schema(t);
+            tt.convert =
+                Some(Arc::new(pg.project(&tt.send).map_err(|e| {
+                    EngineError::Other(format!("{}: {e}", t.display_name()))
+                })?));
+        }
+        targets.push(tt);
     }
     let progress = Arc::new(Progress::new(tables.iter().map(|t| {
         let rows = t
@@ -324,7 +339,7 @@ pub(crate) async fn finish_job(
 
 /// The tables and chunks to load: all of them from a finished dump; from an unfinished one,
 /// only with `--partial`, and then only its recorded chunks.
-fn loadable_tables(
+pub(crate) fn loadable_tables(
     m: &Manifest,
     recorded: &BTreeMap<String, ChunkRecord>,
     partial: bool,

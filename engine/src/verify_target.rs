@@ -1,4 +1,4 @@
-//! `haul verify DIR --against postgres://…`: re-read the target by the dump's chunk ranges,
+//! `haul verify DIR --against postgres://…|mysql://…`: re-read the target by the dump's chunk ranges,
 //! into the manifest's Arrow schema, and compare each chunk's rows and checksum with what
 //! the dump recorded (DESIGN.md §5). A table split by ctid pages cannot be re-read by the same
 //! ranges on another server: it is compared whole (digests are sums, so the dump's chunk
@@ -12,7 +12,9 @@ use std::time::Duration;
 use haul_formats::checksum::{ChunkDigest, RowHasher};
 use tokio::sync::mpsc;
 
-use crate::endpoint::PgEndpoint;
+use arrow_schema::SchemaRef;
+
+use crate::endpoint::{Endpoint, MyEndpoint, PgEndpoint};
 use crate::error::{EngineError, Result};
 use crate::manifest::{ChunkRecord, Journal, Manifest};
 use crate::pg::snapshot::{SnapshotLeader, SnapshotWorker};
@@ -27,35 +29,126 @@ struct Item {
     expected: ChunkDigest,
 }
 
+/// A worker's session on the target, inside one snapshot.
+enum Session {
+    Pg(SnapshotWorker),
+    MySql(mysql_async::Conn),
+}
+
 /// Compares the target `dst` with the dump in `dir`, with `jobs` sessions in one snapshot.
-pub async fn verify_against(dir: &Path, dst: &PgEndpoint, jobs: usize) -> Result<VerifyReport> {
+pub async fn verify_against(dir: &Path, dst: &Endpoint, jobs: usize) -> Result<VerifyReport> {
     let manifest = Manifest::read(dir)?;
-    let replay = Journal::replay(dir)?;
-    let mut report = VerifyReport {
+    let engine = manifest.source.engine.as_str();
+    match dst {
+        Endpoint::Postgres(pg) if engine == "postgres" || engine == "mysql" => {
+            verify_pg(dir, manifest, pg, jobs).await
+        }
+        Endpoint::MySql(my) if engine == "mysql" => verify_my(dir, manifest, my, jobs).await,
+        Endpoint::Dir(p) => Err(EngineError::Usage(format!(
+            "--against takes a database URL, got the path `{}`",
+            p.display()
+        ))),
+        other => Err(EngineError::Target(format!(
+            "`{}` is a dump of a {engine} database; verifying {other} against it is not supported yet (issue 4: cross-engine loads are next)",
+            dir.display(),
+        ))),
+    }
+}
+
+fn new_report(manifest: &Manifest) -> VerifyReport {
+    VerifyReport {
         chunks: 0,
         chunks_ok: 0,
         rows: 0,
         bytes: 0,
         finished: manifest.finished_at.is_some(),
         problems: Vec::new(),
-    };
-    let leader_client = crate::pg::conn::connect(dst).await?;
-    let names: Vec<(String, String)> = manifest
+    }
+}
+
+fn missing_table(t: &TablePlan, report: &mut VerifyReport) {
+    report.chunks += t.chunks.len();
+    report.problems.push(Problem {
+        chunk: format!("{}#*", t.display_name()),
+        file: t.display_name(),
+        problem: "the table does not exist in the target".into(),
+    });
+}
+
+async fn verify_my(
+    dir: &Path,
+    manifest: Manifest,
+    dst: &MyEndpoint,
+    jobs: usize,
+) -> Result<VerifyReport> {
+    let replay = Journal::replay(dir)?;
+    let mut report = new_report(&manifest);
+    let mut conn = crate::mysql::conn::connect(dst).await?;
+    let present = crate::mysql::target::existing_tables(&mut conn, dst.dbname()).await?;
+    let _ = conn.disconnect().await;
+    let mut items = Vec::new();
+    for (ti, t) in manifest.tables.iter().enumerate() {
+        if !present.contains_key(&t.name) {
+            missing_table(t, &mut report);
+            continue;
+        }
+        items.extend(items_of(ti, t, &replay.done, &mut report));
+    }
+    // The dump's tables, read from the target database.
+    let tables: Vec<TablePlan> = manifest
         .tables
         .iter()
-        .map(|t| (t.schema.clone(), t.name.clone()))
+        .map(|t| TablePlan {
+            schema: dst.dbname().to_string(),
+            ..t.clone()
+        })
         .collect();
+    let mut sessions = Vec::new();
+    for _ in 0..jobs.max(1) {
+        let mut c = crate::mysql::conn::connect(dst).await?;
+        use mysql_async::prelude::Queryable;
+        c.query_drop(
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ; \
+             START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+        )
+        .await
+        .map_err(|e| EngineError::my("starting a snapshot on the target", e))?;
+        sessions.push(Session::MySql(c));
+    }
+    compare(
+        tables.into_iter().map(|t| (t, None)).collect(),
+        items,
+        sessions,
+        report,
+    )
+    .await
+}
+
+async fn verify_pg(
+    dir: &Path,
+    manifest: Manifest,
+    dst: &PgEndpoint,
+    jobs: usize,
+) -> Result<VerifyReport> {
+    let replay = Journal::replay(dir)?;
+    let mut report = new_report(&manifest);
+    let leader_client = crate::pg::conn::connect(dst).await?;
+    let from_mysql = manifest.source.engine == "mysql";
+    let pg_name = |t: &TablePlan| {
+        let schema = if from_mysql {
+            crate::mysql::to_pg::PG_SCHEMA.to_string()
+        } else {
+            t.schema.clone()
+        };
+        (schema, t.name.clone())
+    };
+    let names: Vec<(String, String)> = manifest.tables.iter().map(pg_name).collect();
     let present: HashSet<(String, String)> =
         crate::pg::target::existing_tables(&leader_client, &names).await?;
     let mut items = Vec::new();
     for (ti, t) in manifest.tables.iter().enumerate() {
-        if !present.contains(&(t.schema.clone(), t.name.clone())) {
-            report.chunks += t.chunks.len();
-            report.problems.push(Problem {
-                chunk: format!("{}#*", t.display_name()),
-                file: t.display_name(),
-                problem: "the table does not exist in the target".into(),
-            });
+        if !present.contains(&pg_name(t)) {
+            missing_table(t, &mut report);
             continue;
         }
         items.extend(items_of(ti, t, &replay.done, &mut report));
@@ -64,26 +157,51 @@ pub async fn verify_against(dir: &Path, dst: &PgEndpoint, jobs: usize) -> Result
     let leader = SnapshotLeader::start(leader_client, &locked, Duration::from_secs(60)).await?;
     let snapshot = leader.info.id.clone();
 
-    let tables = Arc::new(manifest.tables.clone());
+    let mut sessions = Vec::new();
+    for _ in 0..jobs.max(1) {
+        match SnapshotWorker::open(dst, &snapshot).await {
+            Ok(w) => sessions.push(Session::Pg(w)),
+            Err(e) => {
+                leader.finish().await;
+                return Err(e);
+            }
+        }
+    }
+    let tables = if manifest.source.engine == "mysql" {
+        // Read PostgreSQL's kinds, then convert back into the dump's types before hashing.
+        manifest
+            .tables
+            .iter()
+            .map(|t| (crate::mysql::to_pg::pg_read_plan(t), Some(t.schema_ref())))
+            .collect()
+    } else {
+        manifest.tables.iter().map(|t| (t.clone(), None)).collect()
+    };
+    let result = compare(tables, items, sessions, report).await;
+    leader.finish().await;
+    result
+}
+
+/// Runs the comparisons on the sessions (one worker each) and fills the report.
+async fn compare(
+    tables: Vec<(TablePlan, Option<SchemaRef>)>,
+    items: Vec<Item>,
+    sessions: Vec<Session>,
+    mut report: VerifyReport,
+) -> Result<VerifyReport> {
+    let tables = Arc::new(tables);
     let queue = Arc::new(Mutex::new(items.into_iter().collect::<VecDeque<Item>>()));
     let results = Arc::new(Mutex::new(Vec::new()));
     let mut handles = Vec::new();
-    for _ in 0..jobs.max(1) {
-        let (queue, results, tables, dst, snapshot) = (
-            queue.clone(),
-            results.clone(),
-            tables.clone(),
-            dst.clone(),
-            snapshot.clone(),
-        );
+    for mut session in sessions {
+        let (queue, results, tables) = (queue.clone(), results.clone(), tables.clone());
         handles.push(tokio::spawn(async move {
-            let mut worker = SnapshotWorker::open(&dst, &snapshot).await?;
             loop {
                 let Some(item) = queue.lock().expect("not poisoned").pop_front() else {
                     return Ok::<(), EngineError>(());
                 };
-                let table = &tables[item.table];
-                let got = digest_of(&mut worker, table, &item.chunk).await;
+                let (table, hash_as) = &tables[item.table];
+                let got = digest_of(&mut session, table, hash_as.as_ref(), &item.chunk).await;
                 if got
                     .as_ref()
                     .is_err_and(|e| e.is_retryable() || e.is_fatal())
@@ -102,14 +220,13 @@ pub async fn verify_against(dir: &Path, dst: &PgEndpoint, jobs: usize) -> Result
             Err(e) => fatal = fatal.or(Some(EngineError::Other(format!("a worker failed: {e}")))),
         }
     }
-    leader.finish().await;
     if let Some(e) = fatal {
         return Err(e);
     }
     let mut results = std::mem::take(&mut *results.lock().expect("not poisoned"));
     results.sort_by(|a, b| a.0.chunk.id.cmp(&b.0.chunk.id));
     for (item, got) in results {
-        let table = &tables[item.table];
+        let table = &tables[item.table].0;
         let n = if item.chunk.id.ends_with("#*") {
             table.chunks.len()
         } else {
@@ -206,31 +323,53 @@ fn items_of(
 
 /// Reads one range of the target and digests it by the manifest's schema.
 async fn digest_of(
-    worker: &mut SnapshotWorker,
+    session: &mut Session,
     table: &TablePlan,
+    hash_as: Option<&SchemaRef>,
     chunk: &ChunkSpec,
 ) -> Result<ChunkDigest> {
     let (tx, mut rx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
-    let mut hasher = RowHasher::try_new(&table.arrow_schema).map_err(|e| EngineError::Format {
+    let hash_schema = hash_as.map(|s| s.as_ref()).unwrap_or(&table.arrow_schema);
+    let mut hasher = RowHasher::try_new(hash_schema).map_err(|e| EngineError::Format {
         chunk: chunk.id.clone(),
-        source: Box::new(e),
+        cause: Box::new(e),
     })?;
     let consume = async move {
         let mut digest = ChunkDigest::default();
         while let Some(msg) = rx.recv().await {
             if let ChunkMsg::Batch(b) = msg {
+                let b = match hash_as {
+                    Some(s) => crate::mysql::to_pg::from_pg(&b, s)?,
+                    None => b,
+                };
                 hasher
                     .digest_batch(&b, &mut digest)
                     .map_err(|e| EngineError::Format {
                         chunk: chunk.id.clone(),
-                        source: Box::new(e),
+                        cause: Box::new(e),
                     })?;
             }
         }
         Ok::<ChunkDigest, EngineError>(digest)
     };
     let read = async move {
-        crate::source::pg::read_chunk(worker, table, chunk, BatchLimits::default(), &tx, None).await
+        let limits = BatchLimits::default();
+        match session {
+            Session::Pg(w) => crate::source::pg::read_chunk(w, table, chunk, limits, &tx, None)
+                .await
+                .map(|_| ()),
+            Session::MySql(c) => crate::source::mysql::read_chunk(
+                c,
+                table,
+                chunk,
+                limits,
+                crate::mysql::planner::ZeroDates::Error,
+                &tx,
+                None,
+            )
+            .await
+            .map(|_| ()),
+        }
     };
     let (read, digest) = tokio::join!(read, consume);
     read?;

@@ -14,6 +14,7 @@
 
 pub mod checksum;
 pub mod error;
+pub mod mytext;
 pub mod mytypes;
 pub mod parquet_io;
 pub mod pgcopy;

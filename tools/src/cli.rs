@@ -43,11 +43,13 @@ pub enum Command {
     /// Re-read every chunk file of a dump and check rows and checksums against the journal;
     /// with --against, re-read the target database by the same chunks and compare.
     Verify(VerifyArgs),
-    /// Load a dump directory into a PostgreSQL database: schema, rows (binary COPY, each chunk
-    /// exactly once), then keys, indexes, constraints, sequences, views; rerun to resume.
+    /// Load a dump directory into a PostgreSQL or MySQL/MariaDB database: schema, rows (binary
+    /// COPY or LOAD DATA, each chunk exactly once), then keys, indexes, constraints, sequences,
+    /// views; rerun to resume.
     Load(LoadArgs),
-    /// Copy a PostgreSQL database into another without files: one snapshot, chunks streamed
-    /// into the target's binary COPY, schema as in `load`; rerun to resume.
+    /// Copy a database into another without files (PostgreSQL to PostgreSQL, MySQL to MySQL or
+    /// PostgreSQL): one snapshot, chunks streamed into the target, schema as in `load`; rerun to
+    /// resume.
     Copy(CopyArgs),
 }
 

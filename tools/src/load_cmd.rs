@@ -1,14 +1,15 @@
 //! `haul load`: arguments to options, the run, and the end-of-load report.
 
 use anyhow::Context;
+use haul_engine::endpoint::Endpoint;
 use haul_engine::load::{IfExists, LoadOptions, LoadReport};
 
 use crate::cli::{CopyArgs, IfExistsArg, LoadArgs};
 use crate::output::{json_line, print_summary};
-use crate::{OK, PARTIAL, cancel_on_ctrl_c, observer, postgres_source};
+use crate::{OK, PARTIAL, cancel_on_ctrl_c, observer};
 
 pub(crate) async fn run(args: LoadArgs, json: bool, quiet: bool) -> anyhow::Result<u8> {
-    let dst = postgres_source(&args.target)?;
+    let dst = crate::database_url(&args.target, "target")?;
     let opts = LoadOptions {
         jobs: usize::from(args.jobs),
         if_exists: if_exists(args.if_exists),
@@ -17,7 +18,18 @@ pub(crate) async fn run(args: LoadArgs, json: bool, quiet: bool) -> anyhow::Resu
     };
     let cancel = cancel_on_ctrl_c(quiet || json);
     let (observer, ticker) = observer(json, quiet);
-    let result = haul_engine::load::load(&args.dir, &dst, &opts, observer, cancel).await;
+    let result = match &dst {
+        Endpoint::MySql(my) => {
+            haul_engine::mysql::load::load(&args.dir, my, &opts, observer, cancel).await
+        }
+        Endpoint::Postgres(pg) => {
+            haul_engine::load::load(&args.dir, pg, &opts, observer, cancel).await
+        }
+        Endpoint::Dir(p) => Err(haul_engine::EngineError::Usage(format!(
+            "the target must be a database URL, got the path `{}`",
+            p.display()
+        ))),
+    };
     ticker.abort();
     let report = result.with_context(|| format!("loading `{}` into {dst}", args.dir.display()))?;
     print_report("load", &report, json, quiet);
@@ -35,8 +47,8 @@ fn if_exists(a: IfExistsArg) -> IfExists {
 
 /// `haul copy`.
 pub(crate) async fn run_copy(args: CopyArgs, json: bool, quiet: bool) -> anyhow::Result<u8> {
-    let src = postgres_source(&args.source)?;
-    let dst = postgres_source(&args.target)?;
+    let src = crate::database_source(&args.source)?;
+    let dst = crate::database_url(&args.target, "target")?;
     let opts = haul_engine::copy::CopyOptions {
         selection: crate::selection(&args.select),
         jobs: usize::from(args.jobs),
@@ -47,7 +59,17 @@ pub(crate) async fn run_copy(args: CopyArgs, json: bool, quiet: bool) -> anyhow:
     };
     let cancel = cancel_on_ctrl_c(quiet || json);
     let (observer, ticker) = observer(json, quiet);
-    let result = haul_engine::copy::copy(&src, &dst, &opts, observer, cancel).await;
+    let result = match (&src, &dst) {
+        (Endpoint::Postgres(s), Endpoint::Postgres(d)) => {
+            haul_engine::copy::copy(s, d, &opts, observer, cancel).await
+        }
+        (Endpoint::MySql(s), d) => {
+            haul_engine::mysql::copy::copy(s, d, &opts, observer, cancel).await
+        }
+        (s, d) => Err(haul_engine::EngineError::Usage(format!(
+            "copying {s} into {d} is not supported yet (PostgreSQL into MySQL is issue 4's next step); dump to files and load them when it lands"
+        ))),
+    };
     ticker.abort();
     let report = result.with_context(|| format!("copying {src} into {dst}"))?;
     print_report("copy", &report, json, quiet);

@@ -109,26 +109,16 @@ pub(crate) fn selection(s: &SelectArgs) -> Selection {
     }
 }
 
-pub(crate) fn postgres_source(url: &str) -> anyhow::Result<haul_engine::endpoint::PgEndpoint> {
-    match Endpoint::parse(url)? {
-        Endpoint::Postgres(pg) => Ok(*pg),
-        Endpoint::MySql(my) => Err(EngineError::Usage(format!(
-            "`{my}`: MySQL/MariaDB is supported by plan and dump so far; load, copy and verify --against into or out of MySQL are not yet"
-        ))
-        .into()),
-        Endpoint::Dir(p) => Err(EngineError::Usage(format!(
-            "the source must be a database URL (postgres://…), got the path `{}`",
-            p.display()
-        ))
-        .into()),
-    }
-}
-
 /// A source database (PostgreSQL or MySQL/MariaDB), not a directory.
 pub(crate) fn database_source(url: &str) -> anyhow::Result<Endpoint> {
+    database_url(url, "source")
+}
+
+/// A database URL (PostgreSQL or MySQL/MariaDB) for `role` (`source`, `target`).
+pub(crate) fn database_url(url: &str, role: &str) -> anyhow::Result<Endpoint> {
     match Endpoint::parse(url)? {
         Endpoint::Dir(p) => Err(EngineError::Usage(format!(
-            "the source must be a database URL (postgres://… or mysql://…), got the path `{}`",
+            "the {role} must be a database URL (postgres://… or mysql://…), got the path `{}`",
             p.display()
         ))
         .into()),
@@ -226,7 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let jobs = usize::from(args.jobs);
             let report = match &args.against {
                 Some(url) => {
-                    let dst = postgres_source(url)?;
+                    let dst = database_url(url, "target")?;
                     haul_engine::verify_target::verify_against(&dir, &dst, jobs)
                         .await
                         .with_context(|| {

@@ -184,7 +184,11 @@ pub async fn describe(
     for r in &listing {
         let name = text(r, 0);
         let ty = text(r, 1);
-        if !filter.includes(db, &name) || filter.excludes(db, &name) {
+        // haul's own journal tables in a database it loaded into are never dumped.
+        if name.starts_with(crate::mysql::target::JOURNAL_PREFIX)
+            || !filter.includes(db, &name)
+            || filter.excludes(db, &name)
+        {
             continue;
         }
         match ty.as_str() {

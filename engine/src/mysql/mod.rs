@@ -2,9 +2,14 @@
 
 pub mod catalog;
 pub mod conn;
+pub mod copy;
+pub mod ddl;
+pub mod load;
 pub mod open;
 pub mod planner;
 pub mod snapshot;
+pub mod target;
+pub mod to_pg;
 
 /// `` `name` `` with backticks doubled.
 pub fn quote_ident(name: &str) -> String {

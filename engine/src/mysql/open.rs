@@ -30,7 +30,12 @@ pub struct MyOpened {
 }
 
 /// Connects, locks, reads the catalog and opens `jobs` workers in one snapshot.
-pub async fn open_run(src: &MyEndpoint, sel: &Selection, jobs: usize) -> Result<MyOpened> {
+pub async fn open_run(
+    src: &MyEndpoint,
+    sel: &Selection,
+    jobs: usize,
+    block_ddl: bool,
+) -> Result<MyOpened> {
     let filter = TableFilter::try_new(&sel.tables, &sel.exclude)?;
     if !sel.as_text.is_empty() {
         return Err(EngineError::Usage(
@@ -51,7 +56,7 @@ pub async fn open_run(src: &MyEndpoint, sel: &Selection, jobs: usize) -> Result<
         .ok()
         .flatten();
     let _ = probe.disconnect().await;
-    let mut locked = snapshot::lock(src, mariadb, sel.lock, sel.lock_wait).await?;
+    let mut locked = snapshot::lock(src, mariadb, sel.lock, sel.lock_wait, block_ddl).await?;
     let catalog = catalog::describe(&mut locked.conn, src.dbname(), &filter, mariadb).await?;
     let mut warnings = std::mem::take(&mut locked.warnings);
     let (leader, workers) = locked.snapshot(src, mariadb, jobs).await?;

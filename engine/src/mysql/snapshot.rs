@@ -54,11 +54,14 @@ pub struct Locked {
 
 /// Takes the DDL lock (when allowed) and the global read lock. Read the catalog on
 /// `Locked::conn`, then call [`Locked::snapshot`].
+/// `block_ddl`: hold the DDL lock for the whole run (not when the run itself creates tables
+/// on the same server, as a MySQL-to-MySQL copy does: it would wait for itself).
 pub async fn lock(
     ep: &MyEndpoint,
     mariadb: bool,
     mode: LockMode,
     lock_wait: Duration,
+    block_ddl: bool,
 ) -> Result<Locked> {
     let mut conn = connect(ep).await?;
     let mut warnings = Vec::new();
@@ -69,6 +72,12 @@ pub async fn lock(
     .await
     .map_err(|e| EngineError::my("setting lock_wait_timeout", e))?;
     let mut ddl = None;
+    if !block_ddl && mode == LockMode::Ftwrl {
+        warnings.push(
+            "DDL on the source tables during the run makes their chunks fail (the DDL lock is not held when the target is a MySQL server)"
+                .into(),
+        );
+    }
     if mode == LockMode::Ftwrl {
         let (take, release) = if mariadb {
             (
@@ -78,14 +87,16 @@ pub async fn lock(
         } else {
             ("LOCK INSTANCE FOR BACKUP", "UNLOCK INSTANCE")
         };
-        let mut ddl_conn = connect(ep).await?;
-        match ddl_conn.query_drop(take).await {
-            Ok(()) => ddl = Some((ddl_conn, release)),
-            Err(e) => warnings.push(format!(
-                "could not block DDL for the dump ({}): a table altered while it runs makes its chunks fail (grant RELOAD{} to avoid this)",
-                crate::error::my_message(&e),
-                if mariadb { "" } else { " and BACKUP_ADMIN" }
-            )),
+        if block_ddl {
+            let mut ddl_conn = connect(ep).await?;
+            match ddl_conn.query_drop(take).await {
+                Ok(()) => ddl = Some((ddl_conn, release)),
+                Err(e) => warnings.push(format!(
+                    "could not block DDL for the dump ({}): a table altered while it runs makes its chunks fail (grant RELOAD{} to avoid this)",
+                    crate::error::my_message(&e),
+                    if mariadb { "" } else { " and BACKUP_ADMIN" }
+                )),
+            }
         }
         if let Err(e) = conn.query_drop("FLUSH TABLES WITH READ LOCK").await {
             return Err(match &e {

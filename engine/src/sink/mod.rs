@@ -1,6 +1,7 @@
 //! Sinks: consume one chunk's batches and commit them, or roll back, before returning
 //! (DESIGN.md §2 "Sinks commit per chunk").
 
+pub mod mysql;
 pub mod parquet;
 pub mod pg;
 

@@ -88,12 +88,12 @@ fn write_file(
         }
         e => EngineError::Format {
             chunk: chunk.to_string(),
-            source: Box::new(e.into()),
+            cause: Box::new(e.into()),
         },
     };
     let fmt_err = |e| EngineError::Format {
         chunk: chunk.to_string(),
-        source: Box::new(e),
+        cause: Box::new(e),
     };
     let mut hasher = RowHasher::try_new(&schema).map_err(fmt_err)?;
     let mut writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(parquet_err)?;

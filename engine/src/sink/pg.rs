@@ -52,6 +52,9 @@ pub struct TargetTable {
     /// Load with `COPY FREEZE` after a `TRUNCATE` in the same transaction (a one-chunk table
     /// this load created: no other writer, nothing to lose).
     pub freeze: bool,
+    /// A MySQL dump's table: the sent columns' Arrow schema in the PostgreSQL kinds' types,
+    /// which each batch is converted to before encoding.
+    pub convert: Option<arrow_schema::SchemaRef>,
 }
 
 /// A staging table for text-carried columns.
@@ -133,6 +136,7 @@ impl TargetTable {
             copy_sql,
             stage,
             freeze: freeze && !staged,
+            convert: None,
         }
     }
 }
@@ -180,18 +184,21 @@ pub async fn load_chunk(
         .map_err(|e| EngineError::pg(ctx("starting COPY into"), e))?;
     let mut sink = pin!(sink);
 
-    let projected = arrow_schema
-        .project(&table.send)
-        .map_err(|e| EngineError::Other(format!("{}: {e}", table.display)))?;
+    let projected = match &table.convert {
+        Some(s) => s.as_ref().clone(),
+        None => arrow_schema
+            .project(&table.send)
+            .map_err(|e| EngineError::Other(format!("{}: {e}", table.display)))?,
+    };
     let mut encoder = PgCopyEncoder::try_new(&projected, table.encode.clone()).map_err(|e| {
         EngineError::Format {
             chunk: journal.chunk.clone(),
-            source: Box::new(e),
+            cause: Box::new(e),
         }
     })?;
     let mut hasher = RowHasher::try_new(arrow_schema).map_err(|e| EngineError::Format {
         chunk: journal.chunk.clone(),
-        source: Box::new(e),
+        cause: Box::new(e),
     })?;
     let mut digest = ChunkDigest::default();
     let mut buf = BytesMut::with_capacity(SEND_BYTES + SEND_BYTES / 4);
@@ -200,7 +207,7 @@ pub async fn load_chunk(
     let mut bytes: u64 = 0;
     let format_err = |e| EngineError::Format {
         chunk: journal.chunk.clone(),
-        source: Box::new(e),
+        cause: Box::new(e),
     };
     let end_rows = loop {
         let Some(msg) = rx.recv().await else {
@@ -213,9 +220,13 @@ pub async fn load_chunk(
                 hasher
                     .digest_batch(&batch, &mut digest)
                     .map_err(format_err)?;
-                let send: RecordBatch = batch
+                let mut send: RecordBatch = batch
                     .project(&table.send)
                     .map_err(|e| EngineError::Other(format!("{}: {e}", table.display)))?;
+                if let Some(s) = &table.convert {
+                    send = crate::mysql::to_pg::to_pg(&send, s)
+                        .map_err(|e| e.in_chunk(&journal.chunk))?;
+                }
                 let mut offset = 0;
                 while offset < send.num_rows() {
                     let len = ENCODE_ROWS.min(send.num_rows() - offset);

@@ -56,7 +56,7 @@ pub async fn read_chunk(
 ) -> Result<u64> {
     let mut batch = RowBuilder::try_new(table, zero_dates).map_err(|e| EngineError::Format {
         chunk: chunk.id.clone(),
-        source: Box::new(e),
+        cause: Box::new(e),
     })?;
     let what = || format!("reading {}", table.display_name());
     let sql = select_sql(table, chunk);
@@ -98,7 +98,7 @@ async fn send(
     let bytes = batch.bytes as u64;
     let b = batch.finish().map_err(|e| EngineError::Format {
         chunk: chunk.id.clone(),
-        source: Box::new(e),
+        cause: Box::new(e),
     })?;
     let n = b.num_rows() as u64;
     if let Some(p) = progress {
@@ -115,7 +115,7 @@ fn value_error(table: &TablePlan, chunk: &ChunkSpec, e: FormatError) -> EngineEr
     if zero {
         EngineError::Unrepresentable {
             chunk: chunk.id.clone(),
-            source: Box::new(e),
+            cause: Box::new(e),
             hint: format!(
                 "no date type holds it: fix the row in {}, or rerun with --zero-dates null --restart to read zero dates as NULL",
                 table.display_name()
@@ -124,7 +124,7 @@ fn value_error(table: &TablePlan, chunk: &ChunkSpec, e: FormatError) -> EngineEr
     } else {
         EngineError::Format {
             chunk: chunk.id.clone(),
-            source: Box::new(e),
+            cause: Box::new(e),
         }
     }
 }

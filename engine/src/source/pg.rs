@@ -84,7 +84,7 @@ pub async fn read_chunk_on(
         PgCopyDecoder::try_new(table.schema_ref(), kinds, key_positions).map_err(|e| {
             EngineError::Format {
                 chunk: chunk.id.clone(),
-                source: Box::new(e),
+                cause: Box::new(e),
             }
         })?;
     let stream = client
@@ -127,7 +127,7 @@ async fn send_batch(
 ) -> Result<u64> {
     let batch = decoder.finish_batch().map_err(|e| EngineError::Format {
         chunk: chunk.id.clone(),
-        source: Box::new(e),
+        cause: Box::new(e),
     })?;
     let Some(batch) = batch else { return Ok(0) };
     let n = batch.num_rows() as u64;
@@ -154,11 +154,11 @@ fn decode_error(table: &TablePlan, chunk: &ChunkSpec, e: FormatError) -> EngineE
                 "to carry the column as its exact text, rerun with --as-text {}.{}.{column} --restart",
                 table.schema, table.name
             ),
-            source: Box::new(e),
+            cause: Box::new(e),
         },
         _ => EngineError::Format {
             chunk: chunk.id.clone(),
-            source: Box::new(e),
+            cause: Box::new(e),
         },
     }
 }

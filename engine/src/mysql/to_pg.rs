@@ -1,0 +1,438 @@
+//! A MySQL dump as PostgreSQL sees it (docs/types.md, "MySQL → PostgreSQL"): each table's
+//! PostgreSQL definition (types, NOT NULL, literal defaults, AUTO_INCREMENT as an identity,
+//! ENUM as text with a CHECK, primary/unique/secondary indexes, foreign keys), and the batch
+//! conversions between the dump's Arrow types and the PostgreSQL kinds' (`to_pg`, and back
+//! for verify).
+//!
+//! Tables go into schema `public`. What does not translate is listed in the manifest's
+//! `not_recreated` and reported by the load: generated columns (loaded as plain columns, since
+//! their MySQL expressions are not PostgreSQL), FULLTEXT and SPATIAL indexes, column defaults
+//! that are expressions, ON UPDATE clauses.
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::DurationMicrosecondType;
+use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StructArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use haul_formats::mytypes::MyKind;
+use haul_formats::pgtypes::{PgKind, interval_fields};
+
+use crate::error::{EngineError, Result};
+use crate::manifest::Manifest;
+use crate::mysql::catalog::MyTableDdl;
+use crate::pg::catalog::{ColumnDdl, ConstraintDdl, IndexDdl, TableDdl};
+use crate::pg::objects::SequenceDdl;
+use crate::pg::{qualified, quote_ident, quote_literal};
+use crate::plan::{ColumnPlan, KeyPlan, TablePlan};
+
+/// The schema MySQL tables are created in.
+pub const PG_SCHEMA: &str = "public";
+
+/// PostgreSQL's spelling (`format_type`) of a kind from a MySQL column.
+pub fn pg_type(kind: &PgKind, my: Option<&MyKind>, column_type: &str) -> String {
+    match kind {
+        PgKind::Bool => "boolean".into(),
+        PgKind::Int2 => "smallint".into(),
+        PgKind::Int4 => "integer".into(),
+        PgKind::Int8 => "bigint".into(),
+        PgKind::Float4 => "real".into(),
+        PgKind::Float8 => "double precision".into(),
+        PgKind::Decimal { precision, scale } => format!("numeric({precision},{scale})"),
+        PgKind::Text => match (my, varchar_len(column_type)) {
+            (Some(MyKind::Text), Some(n)) => format!("character varying({n})"),
+            _ => "text".into(),
+        },
+        PgKind::Bytea => "bytea".into(),
+        PgKind::Date => "date".into(),
+        PgKind::Timestamp => "timestamp without time zone".into(),
+        PgKind::TimestampTz => "timestamp with time zone".into(),
+        PgKind::Interval => "interval".into(),
+        PgKind::Json => "json".into(),
+        PgKind::Jsonb => "jsonb".into(),
+        PgKind::Array { .. } => "text[]".into(),
+        _ => "text".into(),
+    }
+}
+
+/// `n` of `varchar(n)` / `char(n)`.
+fn varchar_len(column_type: &str) -> Option<u32> {
+    let rest = column_type
+        .strip_prefix("varchar(")
+        .or_else(|| column_type.strip_prefix("char("))?;
+    rest.split(')').next()?.parse().ok()
+}
+
+/// A PostgreSQL-shaped copy of a MySQL dump's manifest: tables in `public`, PostgreSQL DDL,
+/// identity sequences; what cannot be carried is added to `not_recreated`.
+pub fn pg_manifest(m: &Manifest) -> Result<Manifest> {
+    let mut out = m.clone();
+    let mut notes = Vec::new();
+    let mut sequences = Vec::new();
+    for t in &mut out.tables {
+        let Some(my) = t.mysql.clone() else {
+            return Err(EngineError::Target(format!(
+                "{}: the dump has no MySQL definition for this table",
+                t.display_name()
+            )));
+        };
+        t.schema = PG_SCHEMA.to_string();
+        t.ddl = table_ddl(t, &my, &mut notes, &mut sequences);
+        if let Some(k) = &mut t.key {
+            k.cast_types = k
+                .positions
+                .iter()
+                .map(|&i| plain_type(&t.columns[i]))
+                .collect();
+        }
+    }
+    out.sequences = sequences;
+    out.not_recreated.extend(notes);
+    Ok(out)
+}
+
+fn plain_type(c: &ColumnPlan) -> String {
+    let t = pg_type(&c.kind, c.mysql.as_ref(), &c.source_type);
+    match t.split_once('(') {
+        Some((base, _)) if !t.ends_with("[]") => base.to_string(),
+        _ => t,
+    }
+}
+
+fn table_ddl(
+    t: &TablePlan,
+    my: &MyTableDdl,
+    notes: &mut Vec<String>,
+    sequences: &mut Vec<SequenceDdl>,
+) -> TableDdl {
+    let name = &t.name;
+    let mut ddl = TableDdl::default();
+    for (c, mc) in t.columns.iter().zip(&my.columns) {
+        let ty = pg_type(&c.kind, c.mysql.as_ref(), &mc.column_type);
+        if let Some(expr) = &mc.generated {
+            notes.push(format!(
+                "generated column {name}.{} is loaded as a plain column (its MySQL expression `{expr}` is not translated)",
+                c.name
+            ));
+        }
+        let auto = mc.extra.to_ascii_lowercase().contains("auto_increment");
+        if mc.extra.to_ascii_lowercase().contains("on update") {
+            notes.push(format!(
+                "{name}.{}: `{}` is not recreated (PostgreSQL needs a trigger for it)",
+                c.name, mc.extra
+            ));
+        }
+        let default = if auto || mc.generated.is_some() {
+            None
+        } else {
+            mc.default
+                .as_deref()
+                .and_then(|d| translate_default(d, &c.kind))
+                .or_else(|| {
+                    if let Some(d) = mc.default.as_deref().filter(|d| *d != "NULL") {
+                        notes.push(format!(
+                            "default of {name}.{} (`{d}`) is not recreated",
+                            c.name
+                        ));
+                    }
+                    None
+                })
+        };
+        if auto {
+            let seq = format!("{name}_{}_seq", c.name);
+            let last = my.auto_increment.unwrap_or(1).saturating_sub(1);
+            sequences.push(SequenceDdl {
+                schema: PG_SCHEMA.into(),
+                name: truncate63(&seq),
+                data_type: if ty == "bigint" { "bigint" } else { "integer" }.into(),
+                start: 1,
+                increment: 1,
+                min: 1,
+                max: if ty == "bigint" {
+                    i64::MAX
+                } else {
+                    i64::from(i32::MAX)
+                },
+                cache: 1,
+                cycle: false,
+                last_value: last.max(1) as i64,
+                is_called: last >= 1,
+                owned_by: Some((PG_SCHEMA.into(), name.clone(), c.name.clone())),
+                identity: true,
+            });
+        }
+        ddl.columns.push(ColumnDdl {
+            name: c.name.clone(),
+            pg_type: ty,
+            not_null: !mc.nullable,
+            default,
+            identity: auto.then(|| "d".to_string()),
+            generated: None,
+            collation: None,
+        });
+        if let Some(MyKind::Enum { labels }) = &c.mysql {
+            let list: Vec<String> = labels.iter().map(|l| quote_literal(l)).collect();
+            ddl.constraints.push(ConstraintDdl {
+                name: truncate63(&format!("{name}_{}_check", c.name)),
+                kind: "c".into(),
+                definition: format!("CHECK ({} IN ({}))", quote_ident(&c.name), list.join(", ")),
+                local: true,
+            });
+        }
+    }
+    for ix in &my.indexes {
+        let cols: Vec<String> = ix.columns.iter().map(|p| quote_ident(&p.column)).collect();
+        if ix.index_type != "BTREE" && ix.index_type != "HASH" {
+            notes.push(format!(
+                "{} index `{}` of {name} is not recreated",
+                ix.index_type, ix.name
+            ));
+            continue;
+        }
+        let ix_name = if ix.primary {
+            truncate63(&format!("{name}_pkey"))
+        } else {
+            truncate63(&format!("{name}_{}", ix.name))
+        };
+        let definition = format!(
+            "CREATE {}INDEX {} ON {} USING btree ({})",
+            if ix.unique { "UNIQUE " } else { "" },
+            quote_ident(&ix_name),
+            qualified(PG_SCHEMA, name),
+            cols.join(", ")
+        );
+        if ix.primary {
+            ddl.constraints.push(ConstraintDdl {
+                name: ix_name.clone(),
+                kind: "p".into(),
+                definition: format!("PRIMARY KEY ({})", cols.join(", ")),
+                local: true,
+            });
+        }
+        ddl.indexes.push(IndexDdl {
+            name: ix_name.clone(),
+            definition,
+            primary: ix.primary,
+            unique: ix.unique,
+            constraint: ix.primary.then_some(ix_name),
+            inherited: false,
+        });
+    }
+    for fk in &my.foreign_keys {
+        let cols: Vec<String> = fk.columns.iter().map(|c| quote_ident(c)).collect();
+        let refs: Vec<String> = fk.ref_columns.iter().map(|c| quote_ident(c)).collect();
+        ddl.constraints.push(ConstraintDdl {
+            name: truncate63(&format!("{name}_{}", fk.name)),
+            kind: "f".into(),
+            definition: format!(
+                "FOREIGN KEY ({}) REFERENCES {}({}) ON UPDATE {} ON DELETE {}",
+                cols.join(", "),
+                qualified(PG_SCHEMA, &fk.ref_table),
+                refs.join(", "),
+                fk.on_update,
+                fk.on_delete
+            ),
+            local: true,
+        });
+    }
+    ddl
+}
+
+/// A MySQL column default as a PostgreSQL one, when it is a literal or the current time.
+fn translate_default(d: &str, kind: &PgKind) -> Option<String> {
+    let lower = d.to_ascii_lowercase();
+    if lower == "null" {
+        return None;
+    }
+    if lower.starts_with("current_timestamp") {
+        return matches!(kind, PgKind::Timestamp | PgKind::TimestampTz)
+            .then(|| "CURRENT_TIMESTAMP".to_string());
+    }
+    let numeric = !d.is_empty()
+        && d.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'e' | b'E' | b'+'));
+    let numeric_kind = matches!(
+        kind,
+        PgKind::Int2
+            | PgKind::Int4
+            | PgKind::Int8
+            | PgKind::Float4
+            | PgKind::Float8
+            | PgKind::Decimal { .. }
+    );
+    if numeric && numeric_kind {
+        return Some(d.to_string());
+    }
+    // MariaDB quotes string defaults ('abc', quotes doubled); MySQL gives them bare.
+    let text = match d.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+        Some(inner) => inner.replace("''", "'"),
+        None => d.to_string(),
+    };
+    match kind {
+        PgKind::Text | PgKind::Date | PgKind::Timestamp | PgKind::TimestampTz => {
+            Some(quote_literal(&text))
+        }
+        _ => None,
+    }
+}
+
+fn truncate63(s: &str) -> String {
+    if s.len() <= 63 {
+        return s.to_string();
+    }
+    let mut end = 63;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+/// The Arrow schema of the PostgreSQL kinds of `table`'s columns (what the COPY encoder and
+/// decoder work in).
+pub fn pg_schema(table: &TablePlan) -> SchemaRef {
+    let fields: Vec<Field> = table
+        .columns
+        .iter()
+        .map(|c| Field::new(&c.name, c.kind.arrow_type(), true))
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
+/// Converts a batch from the dump's Arrow types into `target`'s (the PostgreSQL kinds'):
+/// integers widen, BIGINT UNSIGNED becomes Decimal(20,0), TIME becomes an interval.
+pub fn to_pg(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
+    convert(batch, target)
+}
+
+/// The inverse of [`to_pg`], for reading a PostgreSQL target back into the dump's schema; a
+/// value the dump's type cannot hold is an error.
+pub fn from_pg(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
+    convert(batch, target)
+}
+
+fn convert(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .zip(target.fields())
+        .map(|(a, f)| convert_array(a, f.data_type(), f.name()))
+        .collect::<Result<_>>()?;
+    RecordBatch::try_new(target.clone(), cols)
+        .map_err(|e| EngineError::Other(format!("converting a batch: {e}")))
+}
+
+fn convert_array(a: &ArrayRef, to: &DataType, column: &str) -> Result<ArrayRef> {
+    if a.data_type() == to {
+        return Ok(a.clone());
+    }
+    let bad = |e: String| EngineError::Other(format!("column `{column}`: {e}"));
+    match (a.data_type(), to) {
+        (DataType::Duration(TimeUnit::Microsecond), DataType::Struct(_)) => {
+            let d = a.as_primitive::<DurationMicrosecondType>();
+            let zeros = Int32Array::from(vec![0; d.len()]);
+            let micros = Int64Array::from_iter(d.iter());
+            let s = StructArray::try_new(
+                interval_fields(),
+                vec![
+                    Arc::new(zeros.clone()) as ArrayRef,
+                    Arc::new(zeros),
+                    Arc::new(micros),
+                ],
+                d.nulls().cloned(),
+            )
+            .map_err(|e| bad(e.to_string()))?;
+            Ok(Arc::new(s))
+        }
+        (DataType::Struct(_), DataType::Duration(TimeUnit::Microsecond)) => {
+            let s = a.as_struct();
+            let months = s.column(0).as_primitive::<arrow_array::types::Int32Type>();
+            let days = s.column(1).as_primitive::<arrow_array::types::Int32Type>();
+            let micros = s.column(2).as_primitive::<arrow_array::types::Int64Type>();
+            let mut out = arrow_array::builder::DurationMicrosecondBuilder::new();
+            for i in 0..s.len() {
+                if s.is_null(i) {
+                    out.append_null();
+                    continue;
+                }
+                if months.value(i) != 0 || days.value(i) != 0 {
+                    return Err(bad(format!(
+                        "interval with {} months and {} days in a TIME column",
+                        months.value(i),
+                        days.value(i)
+                    )));
+                }
+                out.append_value(micros.value(i));
+            }
+            Ok(Arc::new(out.finish()))
+        }
+        _ => {
+            let opts = arrow::compute::CastOptions {
+                safe: false,
+                ..Default::default()
+            };
+            arrow::compute::cast_with_options(a, to, &opts).map_err(|e| bad(e.to_string()))
+        }
+    }
+}
+
+/// The PostgreSQL-shaped plan of a MySQL table for reading a PostgreSQL target: same chunks
+/// and key, schema `public`, the kinds' Arrow schema.
+pub fn pg_read_plan(t: &TablePlan) -> TablePlan {
+    let schema = pg_schema(t);
+    TablePlan {
+        schema: PG_SCHEMA.into(),
+        arrow_schema: schema.as_ref().clone(),
+        key: t.key.as_ref().map(|k| KeyPlan {
+            cast_types: k
+                .positions
+                .iter()
+                .map(|&i| plain_type(&t.columns[i]))
+                .collect(),
+            ..k.clone()
+        }),
+        ..t.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_translate_when_literal() {
+        assert_eq!(
+            translate_default("'it''s'", &PgKind::Text),
+            Some("'it''s'".into())
+        );
+        assert_eq!(translate_default("42", &PgKind::Int4), Some("42".into()));
+        assert_eq!(
+            translate_default("current_timestamp()", &PgKind::TimestampTz),
+            Some("CURRENT_TIMESTAMP".into())
+        );
+        assert_eq!(translate_default("NULL", &PgKind::Int4), None);
+        assert_eq!(translate_default("uuid()", &PgKind::Int4), None);
+    }
+
+    #[test]
+    fn time_goes_to_an_interval_and_back() {
+        let d: ArrayRef = Arc::new(arrow_array::DurationMicrosecondArray::from(vec![
+            Some(-3_020_399_000_000),
+            None,
+            Some(90_000_500_000),
+        ]));
+        let pg = convert_array(&d, &DataType::Struct(interval_fields()), "t").expect("to pg");
+        let back =
+            convert_array(&pg, &DataType::Duration(TimeUnit::Microsecond), "t").expect("back");
+        assert_eq!(&back, &d);
+    }
+
+    #[test]
+    fn unsigned_bigint_goes_through_numeric() {
+        let u: ArrayRef = Arc::new(arrow_array::UInt64Array::from(vec![u64::MAX, 0]));
+        let pg = convert_array(&u, &DataType::Decimal128(20, 0), "u").expect("to pg");
+        let back = convert_array(&pg, &DataType::UInt64, "u").expect("back");
+        assert_eq!(&back, &u);
+        let i: ArrayRef = Arc::new(arrow_array::Int16Array::from(vec![300]));
+        assert!(convert_array(&i, &DataType::Int8, "i").is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! `MySink`: one chunk into a MySQL/MariaDB table by `LOAD DATA LOCAL INFILE`, streamed from
+//! Arrow batches (no temporary file), in one transaction with its journal row.
+//!
+//! ```text
+//! batches ─► digest (checked against the dump's journal) ─► MyTextEncoder ─► 1 MiB Bytes
+//!        ─► infile stream ─► LOAD DATA LOCAL INFILE … (affected rows and warnings checked)
+//!        ─► INSERT INTO _haul_chunks ─► COMMIT
+//! ```
+//! With `LOCAL`, the server turns bad values into warnings instead of errors (LOCAL implies
+//! IGNORE), so any warning fails the chunk and the transaction is rolled back.
+
+use std::sync::Mutex;
+
+use futures_util::StreamExt;
+use haul_formats::checksum::{ChunkDigest, RowHasher};
+use haul_formats::mytext::{MyTextEncoder, MyTextForm};
+use haul_formats::mytypes::MyKind;
+use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
+use tokio::sync::mpsc;
+
+use crate::error::{EngineError, Result};
+use crate::events::TableProgress;
+use crate::mysql::{quote_ident, quote_literal};
+use crate::plan::TablePlan;
+use crate::sink::Receipt;
+use crate::sink::pg::JournalRow;
+use crate::source::ChunkMsg;
+
+/// Bytes per message handed to the driver.
+const SEND_BYTES: usize = 1 << 20;
+/// Rows encoded per call.
+const ENCODE_ROWS: usize = 4096;
+
+/// How one table's chunks are loaded.
+#[derive(Debug, Clone)]
+pub struct MyTargetTable {
+    pub display: String,
+    /// The `LOAD DATA` statement.
+    pub load_sql: String,
+    /// Batch columns written, in statement order, with their form.
+    pub columns: Vec<(usize, MyTextForm)>,
+}
+
+impl MyTargetTable {
+    /// The statement and forms for `table` (a MySQL dump's table) going into `target` (the
+    /// table's name in the target database). Generated columns are not sent: the target
+    /// computes them.
+    pub fn new(table: &TablePlan, target: &str) -> Self {
+        let generated: Vec<&str> = table
+            .mysql
+            .as_ref()
+            .map(|d| {
+                d.columns
+                    .iter()
+                    .filter(|c| c.generated.is_some())
+                    .map(|c| c.name.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut list = Vec::new();
+        let mut sets = Vec::new();
+        let mut columns = Vec::new();
+        for (i, c) in table.columns.iter().enumerate() {
+            if generated.contains(&c.name.as_str()) {
+                continue;
+            }
+            let q = quote_ident(&c.name);
+            let var = format!("@v{i}");
+            match c.mysql.as_ref() {
+                Some(MyKind::Binary) => {
+                    list.push(var.clone());
+                    sets.push(format!("{q} = UNHEX({var})"));
+                    columns.push((i, MyTextForm::Hex));
+                }
+                Some(MyKind::Geometry { srid }) => {
+                    list.push(var.clone());
+                    sets.push(format!("{q} = ST_GeomFromWKB(UNHEX({var}), {srid})"));
+                    columns.push((i, MyTextForm::Hex));
+                }
+                Some(MyKind::Bit { .. }) => {
+                    // Text into a BIT column is taken as the characters' bits: cast the number.
+                    list.push(var.clone());
+                    sets.push(format!("{q} = CAST({var} AS UNSIGNED)"));
+                    columns.push((i, MyTextForm::Text));
+                }
+                _ => {
+                    list.push(q);
+                    columns.push((i, MyTextForm::Text));
+                }
+            }
+        }
+        let mut load_sql = format!(
+            "LOAD DATA LOCAL INFILE 'haul' INTO TABLE {} CHARACTER SET utf8mb4 \
+             FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({})",
+            quote_ident(target),
+            list.join(", ")
+        );
+        if !sets.is_empty() {
+            load_sql.push_str(" SET ");
+            load_sql.push_str(&sets.join(", "));
+        }
+        Self {
+            display: table.display_name(),
+            load_sql,
+            columns,
+        }
+    }
+}
+
+/// Loads one chunk on `conn`: everything in one transaction with its journal row. On error
+/// the caller drops the connection, which rolls the transaction back.
+pub async fn load_chunk(
+    conn: &mut Conn,
+    table: &MyTargetTable,
+    arrow_schema: &arrow_schema::Schema,
+    journal: &JournalRow,
+    mut rx: mpsc::Receiver<ChunkMsg>,
+    progress: Option<&TableProgress>,
+) -> Result<Receipt> {
+    let ctx = |what: &str| format!("{what} {} (chunk `{}`)", table.display, journal.chunk);
+    let format_err = |e| EngineError::Format {
+        chunk: journal.chunk.clone(),
+        cause: Box::new(e),
+    };
+    let mut encoder =
+        MyTextEncoder::try_new(arrow_schema, table.columns.clone()).map_err(format_err)?;
+    let mut hasher = RowHasher::try_new(arrow_schema).map_err(format_err)?;
+    conn.query_drop("START TRANSACTION")
+        .await
+        .map_err(|e| EngineError::my(ctx("starting the transaction for"), e))?;
+
+    let (btx, brx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
+    // The driver wants a `Sync` future: hand it the receiver through a mutex.
+    let cell = Mutex::new(Some(brx));
+    conn.set_infile_handler(async move {
+        let brx = cell.lock().ok().and_then(|mut g| g.take());
+        let stream = futures_util::stream::unfold(brx, |rx| async move {
+            let mut rx = rx?;
+            let item = rx.recv().await?;
+            Some((item, Some(rx)))
+        });
+        Ok(stream.boxed())
+    });
+
+    let produce = async move {
+        let mut digest = ChunkDigest::default();
+        let mut buf: Vec<u8> = Vec::with_capacity(SEND_BYTES + SEND_BYTES / 4);
+        let mut bytes = 0u64;
+        let mut sent = 0u64;
+        let result: Result<u64> = loop {
+            let Some(msg) = rx.recv().await else {
+                break Err(EngineError::WriterStopped);
+            };
+            match msg {
+                ChunkMsg::Batch(batch) => {
+                    if let Err(e) = hasher.digest_batch(&batch, &mut digest) {
+                        break Err(format_err(e));
+                    }
+                    let mut offset = 0;
+                    let mut failed = None;
+                    while offset < batch.num_rows() {
+                        let len = ENCODE_ROWS.min(batch.num_rows() - offset);
+                        if let Err(e) = encoder.write_rows(&batch, offset, len, &mut buf) {
+                            failed = Some(format_err(e));
+                            break;
+                        }
+                        offset += len;
+                        if buf.len() >= SEND_BYTES {
+                            bytes += buf.len() as u64;
+                            let chunk = bytes::Bytes::from(std::mem::replace(
+                                &mut buf,
+                                Vec::with_capacity(SEND_BYTES + SEND_BYTES / 4),
+                            ));
+                            if btx.send(Ok(chunk)).await.is_err() {
+                                failed = Some(EngineError::WriterStopped);
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(e) = failed {
+                        break Err(e);
+                    }
+                    sent += batch.num_rows() as u64;
+                    if let Some(p) = progress {
+                        p.add(batch.num_rows() as u64, 0);
+                    }
+                }
+                ChunkMsg::End { rows } => break Ok(rows),
+            }
+        };
+        match result {
+            Ok(end_rows) => {
+                bytes += buf.len() as u64;
+                if !buf.is_empty() && btx.send(Ok(bytes::Bytes::from(buf))).await.is_err() {
+                    return Err(EngineError::WriterStopped);
+                }
+                Ok((end_rows, sent, bytes, digest))
+            }
+            Err(e) => {
+                // Make the upload fail so the statement ends; the transaction is rolled back.
+                let _ = btx
+                    .send(Err(std::io::Error::other("the chunk could not be encoded")))
+                    .await;
+                Err(e)
+            }
+        }
+    };
+    let load = conn.query_drop(table.load_sql.as_str());
+    let (produced, loaded) = tokio::join!(produce, load);
+    let (end_rows, sent, bytes, digest) = produced?;
+    loaded.map_err(|e| load_error(e, &ctx("loading")))?;
+    let affected = conn.affected_rows();
+    let warnings = conn.get_warnings();
+    if warnings > 0 {
+        let shown: Vec<(String, u32, String)> = conn
+            .query("SHOW WARNINGS LIMIT 3")
+            .await
+            .map_err(|e| EngineError::my(ctx("reading the warnings of"), e))?;
+        let text: Vec<String> = shown
+            .into_iter()
+            .map(|(level, code, msg)| format!("{level} {code}: {msg}"))
+            .collect();
+        return Err(EngineError::Target(format!(
+            "{} rejected values ({warnings} warning(s): {}); the chunk was rolled back and nothing was committed — the target column is narrower than the source's or has another type (row numbers count from 1 within the chunk)",
+            table.display,
+            text.join("; ")
+        )));
+    }
+    if affected != sent || sent != end_rows {
+        return Err(EngineError::Other(format!(
+            "chunk `{}`: {end_rows} rows read, {sent} sent, {affected} loaded into {}; the chunk was rolled back",
+            journal.chunk, table.display
+        )));
+    }
+    if let Some((rows, checksum)) = &journal.expected
+        && (*rows != digest.rows || *checksum != digest.sum_hex())
+    {
+        return Err(EngineError::ChecksumMismatch(format!(
+            "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
+             the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
+            journal.chunk,
+            digest.rows,
+            digest.sum_hex()
+        )));
+    }
+    conn.query_drop(format!(
+        "INSERT INTO `_haul_chunks` (job, chunk, table_name, `rows`, checksum) VALUES ({}, {}, {}, {}, {})",
+        quote_literal(&journal.job),
+        quote_literal(&journal.chunk),
+        quote_literal(&table.display),
+        digest.rows,
+        quote_literal(&digest.sum_hex())
+    ))
+    .await
+    .map_err(|e| EngineError::my(ctx("recording the journal row of"), e))?;
+    conn.query_drop("COMMIT")
+        .await
+        .map_err(|e| EngineError::my(ctx("committing"), e))?;
+    Ok(Receipt {
+        rows: digest.rows,
+        bytes,
+        digest,
+    })
+}
+
+/// LOAD DATA errors with what to do: LOCAL INFILE refused, a packet too large.
+fn load_error(e: mysql_async::Error, what: &str) -> EngineError {
+    match &e {
+        mysql_async::Error::Server(s) if matches!(s.code, 1148 | 3948 | 4166) => {
+            EngineError::Target(format!(
+                "{what}: the server refuses LOAD DATA LOCAL INFILE ({}): turn local_infile on (`SET GLOBAL local_infile = 1`, or local_infile=1 under [mysqld] in my.cnf) and rerun",
+                s.message
+            ))
+        }
+        mysql_async::Error::Server(s) if s.code == 1153 || s.code == 1301 => {
+            EngineError::Target(format!(
+                "{what}: {} — a row is larger than the server's max_allowed_packet; raise it (`SET GLOBAL max_allowed_packet = 1073741824`) and rerun",
+                s.message
+            ))
+        }
+        _ => EngineError::my(what.to_string(), e),
+    }
+}
