@@ -110,10 +110,15 @@ impl EngineError {
 
     /// Wraps a MySQL/MariaDB error with the step that failed.
     pub fn my(what: impl Into<String>, cause: mysql_async::Error) -> Self {
-        Self::MySql {
-            what: what.into(),
-            cause,
+        let what = what.into();
+        // The driver refuses a packet over the server's max_allowed_packet (a row too large
+        // to send or receive): retrying cannot help.
+        if cause.to_string().contains("max_allowed_packet") {
+            return Self::Target(format!(
+                "{what}: a row is larger than the server's max_allowed_packet; raise it (`SET GLOBAL max_allowed_packet = 1073741824`, or max_allowed_packet under [mysqld] in my.cnf) and rerun the same command"
+            ));
         }
+        Self::MySql { what, cause }
     }
 
     /// Wraps an I/O error with what was being done to which path.

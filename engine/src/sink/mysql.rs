@@ -27,8 +27,12 @@ use crate::sink::Receipt;
 use crate::sink::pg::JournalRow;
 use crate::source::ChunkMsg;
 
-/// Bytes per message handed to the driver.
+/// Bytes encoded before they are handed to the driver.
 const SEND_BYTES: usize = 1 << 20;
+/// Bytes per protocol packet of the upload: far under any `max_allowed_packet` (MySQL's
+/// minimum is 1 KiB, but no server runs with less than 1 MiB in practice; 64 KiB is safe
+/// and costs nothing measurable).
+const PACKET_BYTES: usize = 64 << 10;
 /// Rows encoded per call.
 const ENCODE_ROWS: usize = 4096;
 
@@ -172,7 +176,7 @@ pub async fn load_chunk(
                                 &mut buf,
                                 Vec::with_capacity(SEND_BYTES + SEND_BYTES / 4),
                             ));
-                            if btx.send(Ok(chunk)).await.is_err() {
+                            if send_pieces(&btx, chunk).await.is_err() {
                                 failed = Some(EngineError::WriterStopped);
                                 break;
                             }
@@ -192,7 +196,7 @@ pub async fn load_chunk(
         match result {
             Ok(end_rows) => {
                 bytes += buf.len() as u64;
-                if !buf.is_empty() && btx.send(Ok(bytes::Bytes::from(buf))).await.is_err() {
+                if send_pieces(&btx, bytes::Bytes::from(buf)).await.is_err() {
                     return Err(EngineError::WriterStopped);
                 }
                 Ok((end_rows, sent, bytes, digest))
@@ -208,8 +212,15 @@ pub async fn load_chunk(
     };
     let load = conn.query_drop(table.load_sql.as_str());
     let (produced, loaded) = tokio::join!(produce, load);
-    let (end_rows, sent, bytes, digest) = produced?;
-    loaded.map_err(|e| load_error(e, &ctx("loading")))?;
+    // When the upload stopped, the statement's error says why.
+    let (end_rows, sent, bytes, digest) = match (produced, loaded) {
+        (Err(EngineError::WriterStopped), Err(e)) => return Err(load_error(e, &ctx("loading"))),
+        (produced, loaded) => {
+            let p = produced?;
+            loaded.map_err(|e| load_error(e, &ctx("loading")))?;
+            p
+        }
+    };
     let affected = conn.affected_rows();
     let warnings = conn.get_warnings();
     if warnings > 0 {
@@ -262,6 +273,22 @@ pub async fn load_chunk(
         bytes,
         digest,
     })
+}
+
+/// Hands `data` to the driver in pieces of at most [`PACKET_BYTES`]: each piece is one protocol
+/// packet, which must stay under the server's `max_allowed_packet` even when one row (a large
+/// BLOB) is bigger.
+async fn send_pieces(
+    btx: &mpsc::Sender<std::io::Result<bytes::Bytes>>,
+    data: bytes::Bytes,
+) -> std::result::Result<(), ()> {
+    let mut at = 0;
+    while at < data.len() {
+        let end = (at + PACKET_BYTES).min(data.len());
+        btx.send(Ok(data.slice(at..end))).await.map_err(|_| ())?;
+        at = end;
+    }
+    Ok(())
 }
 
 /// LOAD DATA errors with what to do: LOCAL INFILE refused, a packet too large.
