@@ -184,6 +184,17 @@ pub async fn load(
         target::forget_job(&client, &job).await?;
         existing_job = None;
     }
+    if existing_job.is_some() && matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate) {
+        // An unfinished job run with --if-exists replace/truncate starts over: the tables are
+        // replaced or emptied again (resuming would skip that and mix in what was there).
+        observer.event(&Event::Warning {
+            message: format!(
+                "job {job} did not finish; --if-exists replace/truncate starts it over"
+            ),
+        });
+        target::forget_job(&client, &job).await?;
+        existing_job = None;
+    }
     let resumed = existing_job.is_some();
     let created: HashSet<String> = match existing_job {
         Some(j) => j.created.into_iter().collect(),

@@ -79,7 +79,13 @@ pub async fn load(
         existing_job = None;
     }
     if existing_job.is_some() && matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate) {
-        // An unfinished job run again with --if-exists replace/truncate: start it over.
+        // An unfinished job run with --if-exists replace/truncate starts over: the tables are
+        // replaced or emptied again (resuming would skip that and mix in what was there).
+        observer.event(&Event::Warning {
+            message: format!(
+                "job {job} did not finish; --if-exists replace/truncate starts it over"
+            ),
+        });
         forget_job(&mut conn, &job).await?;
         existing_job = None;
     }
