@@ -66,8 +66,11 @@ pub(crate) async fn run_copy(args: CopyArgs, json: bool, quiet: bool) -> anyhow:
         (Endpoint::MySql(s), d) => {
             haul_engine::mysql::copy::copy(s, d, &opts, observer, cancel).await
         }
+        (Endpoint::Postgres(s), Endpoint::MySql(d)) => {
+            haul_engine::mysql::copy::copy_from_pg(s, d, &opts, observer, cancel).await
+        }
         (s, d) => Err(haul_engine::EngineError::Usage(format!(
-            "copying {s} into {d} is not supported yet (PostgreSQL into MySQL is issue 4's next step); dump to files and load them when it lands"
+            "cannot copy {s} into {d}: the target must be a database URL"
         ))),
     };
     ticker.abort();

@@ -152,7 +152,7 @@ fn a_mysql_dump_loads_into_postgresql_and_verifies() {
         Some("'none'::character varying".into())
     );
     // A changed row in the target is found by verify.
-    dst.exec("UPDATE kinds SET v = 'changed' WHERE id = 1500");
+    dst.exec("DELETE FROM kinds WHERE v = 'new'; UPDATE kinds SET v = 'changed' WHERE id = 1500");
     let v = run(&["verify", d, "--against", dst.url()]);
     assert_eq!(v.code, 1, "{}{}", v.stdout, v.stderr);
     assert_eq!(v.stdout.matches("BAD ").count(), 1, "{}", v.stdout);

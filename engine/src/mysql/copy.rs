@@ -504,3 +504,285 @@ impl ChunkWork for MyCopyWork {
         }
     }
 }
+
+/// `haul copy postgres://SRC mysql://DST`: the PostgreSQL source read in one snapshot, each
+/// chunk streamed into the MySQL target by LOAD DATA, with the MySQL definition of
+/// [`crate::mysql::from_pg`].
+pub async fn copy_from_pg(
+    src: &PgEndpoint,
+    dst: &MyEndpoint,
+    opts: &CopyOptions,
+    observer: Arc<dyn Observer>,
+    cancel: CancellationToken,
+) -> Result<LoadReport> {
+    let started = Instant::now();
+    if opts.keep.is_some() {
+        return Err(EngineError::Usage(
+            "--keep is not supported for a copy into MySQL yet: run `haul dump` and `haul load` instead"
+                .into(),
+        ));
+    }
+    let sel = &opts.selection;
+    let opened = tokio::select! {
+        r = crate::dump::open_run(src, sel) => r?,
+        _ = cancel.cancelled() => return Err(EngineError::Interrupted),
+    };
+    let result = async {
+        let settings = DumpSettings {
+            tables: sel.tables.clone(),
+            exclude: sel.exclude.clone(),
+            as_text: sel.as_text.clone(),
+            chunk_bytes: sel.chunk_bytes,
+            compression: "none".into(),
+            zero_dates: None,
+        };
+        let fingerprint = Fingerprint {
+            source: source_fingerprint(&opened.source),
+            schema: crate::dump::schema_fingerprint(&opened.catalog, &sel.as_text),
+        };
+        let job = job_id(&fingerprint, &settings);
+        let mut conn = crate::mysql::target::connect_target(dst).await?;
+        crate::mysql::target::check_local_infile(&mut conn, dst).await?;
+        crate::mysql::target::ensure_journal(&mut conn).await?;
+        let mut existing = crate::mysql::target::find_job(&mut conn, &job).await?;
+        if let Some(j) = &existing {
+            let again = matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate);
+            if j.phase == "done" && !again {
+                return Ok(LoadReport::nothing_to_do(
+                    &format!("this copy was already done into the target (job {job})"),
+                    &*observer,
+                    opened.catalog.not_recreated.clone(),
+                    started,
+                ));
+            }
+            if again || j.phase == "done" {
+                crate::mysql::load::forget_job(&mut conn, &job).await?;
+                existing = None;
+            }
+        }
+        let resumed = existing.as_ref().is_some_and(|j| j.phase != "schema");
+        let (manifest, created) = match existing {
+            Some(j) if j.phase != "schema" => (
+                recorded_plan(&job, j.plan, &fingerprint)?,
+                j.created.into_iter().collect::<HashSet<String>>(),
+            ),
+            other => {
+                let m = match other.as_ref().map(|j| j.plan.clone()) {
+                    Some(plan) => recorded_plan(&job, plan, &fingerprint)?,
+                    None => {
+                        let tables = crate::pg::planner::plan_tables(
+                            opened.leader.client(),
+                            &opened.catalog,
+                            &sel.plan_options(),
+                        )
+                        .await?;
+                        let mut m =
+                            crate::dump::new_manifest(&opened, settings, fingerprint, tables);
+                        m.snapshots.push(opened.leader.info.clone());
+                        m
+                    }
+                };
+                let plan = serde_json::to_string(&m)
+                    .map_err(|e| EngineError::Other(format!("serializing the plan: {e}")))?;
+                let my_m = crate::mysql::from_pg::my_manifest(&m)?;
+                let created = crate::mysql::load::pre_data(
+                    &mut conn,
+                    &my_m,
+                    &job,
+                    opts.if_exists,
+                    dst,
+                    other.map(|j| j.created),
+                    Some(&plan),
+                )
+                .await?;
+                (m, created)
+            }
+        };
+        let my_m = crate::mysql::from_pg::my_manifest(&manifest)?;
+        let mut done = done_records(
+            &manifest,
+            crate::mysql::target::done_chunks(&mut conn, &job).await?,
+        );
+        if resumed {
+            redo_half_done_page_tables(&mut conn, &job, &manifest, &mut done, &*observer).await?;
+            observer.event(&Event::Warning {
+                message: format!(
+                    "resuming job {job}: {} chunk(s) were copied from an earlier snapshot; the remaining chunks are read from a new one, so rows changed in between may differ — check with `haul verify` and catch up",
+                    done.len()
+                ),
+            });
+        }
+        let progress = Arc::new(Progress::new(manifest.tables.iter().map(|t| {
+            (
+                t.display_name(),
+                t.estimated_rows,
+                t.estimated_bytes,
+                t.chunks.len() as u64,
+            )
+        })));
+        observer.attach_progress(progress.clone());
+        observer.event(&Event::Started {
+            command: "copy",
+            source: src.to_string(),
+            target: dst.to_string(),
+            snapshot: Some(opened.leader.info.id.clone()),
+            tables: manifest.tables.len(),
+            chunks: manifest.chunk_count(),
+            chunks_done: done.len(),
+            estimated_rows: manifest.tables.iter().map(|t| t.estimated_rows).sum(),
+            estimated_bytes: manifest.tables.iter().map(|t| t.estimated_bytes).sum(),
+            resumed,
+            jobs: opts.jobs,
+        });
+        let work = PgToMyWork {
+            src: src.clone(),
+            snapshot: opened.leader.info.id.clone(),
+            dst: dst.clone(),
+            job: job.clone(),
+            targets: my_m
+                .tables
+                .iter()
+                .map(|t| (t.name.clone(), MyTargetTable::new(t, &t.name)))
+                .collect(),
+            batch: opts.batch,
+            progress: progress.clone(),
+        };
+        let outcome = runner::run(
+            work,
+            Arc::new(manifest.tables.clone()),
+            done,
+            opts.jobs,
+            opts.attempts,
+            observer.clone(),
+            progress,
+            cancel.clone(),
+        )
+        .await?;
+        crate::mysql::load::finish(
+            &mut conn,
+            dst,
+            &my_m,
+            &manifest.tables,
+            &created,
+            &job,
+            outcome,
+            opts.jobs,
+            &*observer,
+            &cancel,
+            started,
+        )
+        .await
+    }
+    .await;
+    opened.leader.finish().await;
+    result
+}
+
+/// ctid page ranges partition the rows of one snapshot only: a table split by pages and half
+/// copied is emptied in the target and copied whole from the new snapshot.
+async fn redo_half_done_page_tables(
+    conn: &mut mysql_async::Conn,
+    job: &str,
+    m: &Manifest,
+    done: &mut BTreeMap<String, ChunkRecord>,
+    observer: &dyn Observer,
+) -> Result<()> {
+    use mysql_async::prelude::Queryable;
+    for t in m
+        .tables
+        .iter()
+        .filter(|t| t.split == crate::plan::SplitKind::Pages)
+    {
+        let ids: Vec<String> = t
+            .chunks
+            .iter()
+            .filter(|c| done.contains_key(&c.id))
+            .map(|c| c.id.clone())
+            .collect();
+        if ids.is_empty() || ids.len() == t.chunks.len() {
+            continue;
+        }
+        let list: Vec<String> = ids.iter().map(|c| crate::mysql::quote_literal(c)).collect();
+        conn.query_drop(format!(
+            "START TRANSACTION; DELETE FROM {}; DELETE FROM `_haul_chunks` WHERE job = {} AND chunk IN ({}); COMMIT",
+            crate::mysql::quote_ident(&t.name),
+            crate::mysql::quote_literal(job),
+            list.join(", ")
+        ))
+        .await
+        .map_err(|e| EngineError::my(format!("emptying {} to copy it again", t.name), e))?;
+        for id in ids {
+            done.remove(&id);
+        }
+        observer.event(&Event::Warning {
+            message: format!(
+                "{} is split by ctid pages and was half copied: it is emptied and copied whole from the new snapshot",
+                t.display_name()
+            ),
+        });
+    }
+    Ok(())
+}
+
+struct PgToMyWork {
+    src: PgEndpoint,
+    snapshot: String,
+    dst: MyEndpoint,
+    job: String,
+    targets: Vec<(String, MyTargetTable)>,
+    batch: BatchLimits,
+    progress: Arc<Progress>,
+}
+
+impl ChunkWork for PgToMyWork {
+    type Session = (crate::pg::snapshot::SnapshotWorker, mysql_async::Conn);
+
+    async fn attempt(
+        &self,
+        session: &mut Option<Self::Session>,
+        table: &TablePlan,
+        ci: usize,
+    ) -> Result<Receipt> {
+        if session.is_none() {
+            let worker =
+                crate::pg::snapshot::SnapshotWorker::open(&self.src, &self.snapshot).await?;
+            let conn = crate::mysql::target::connect_target(&self.dst).await?;
+            *session = Some((worker, conn));
+        }
+        let (worker, conn) = session.as_mut().expect("just opened");
+        let chunk = &table.chunks[ci];
+        let target = &self
+            .targets
+            .iter()
+            .find(|(n, _)| *n == table.name)
+            .ok_or_else(|| EngineError::Other(format!("no target for {}", table.display_name())))?
+            .1;
+        let (tx, rx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
+        let progress = self.progress.table(&table.display_name());
+        let read = async {
+            let r = crate::source::pg::read_chunk(
+                worker,
+                table,
+                chunk,
+                self.batch,
+                &tx,
+                progress.as_deref(),
+            )
+            .await;
+            drop(tx);
+            r
+        };
+        let journal = JournalRow {
+            job: self.job.clone(),
+            chunk: chunk.id.clone(),
+            expected: None,
+        };
+        let write =
+            crate::sink::mysql::load_chunk(conn, target, &table.arrow_schema, &journal, rx, None);
+        match tokio::join!(read, write) {
+            (_, Ok(receipt)) => Ok(receipt),
+            (Err(re), Err(EngineError::WriterStopped)) => Err(re),
+            (_, Err(we)) => Err(we),
+        }
+    }
+}

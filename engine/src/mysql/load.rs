@@ -47,13 +47,17 @@ pub async fn load(
 ) -> Result<LoadReport> {
     let started = Instant::now();
     let manifest = Manifest::read(dir)?;
-    if manifest.source.engine != "mysql" {
-        return Err(EngineError::Target(format!(
-            "`{}` is a dump of a {} database; loading it into MySQL/MariaDB is not supported yet (load it into PostgreSQL)",
-            dir.display(),
-            manifest.source.engine
-        )));
-    }
+    // A PostgreSQL dump: its MySQL definition and kinds (docs/types.md).
+    let manifest = match manifest.source.engine.as_str() {
+        "mysql" => manifest,
+        "postgres" => crate::mysql::from_pg::my_manifest(&manifest)?,
+        other => {
+            return Err(EngineError::Target(format!(
+                "`{}` is a dump of a {other} database, which haul cannot load into MySQL",
+                dir.display()
+            )));
+        }
+    };
     let replay = Journal::replay(dir)?;
     let tables = loadable_tables(&manifest, &replay.done, opts.partial, &*observer)?;
     let mut conn = tokio::select! {

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod conn;
 pub mod copy;
 pub mod ddl;
+pub mod from_pg;
 pub mod load;
 pub mod open;
 pub mod planner;

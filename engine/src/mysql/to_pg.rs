@@ -365,6 +365,51 @@ fn convert_array(a: &ArrayRef, to: &DataType, column: &str) -> Result<ArrayRef> 
             }
             Ok(Arc::new(out.finish()))
         }
+        (DataType::Duration(TimeUnit::Microsecond), DataType::Time64(TimeUnit::Microsecond)) => {
+            let d = a.as_primitive::<DurationMicrosecondType>();
+            let mut out = arrow_array::builder::Time64MicrosecondBuilder::new();
+            for v in d.iter() {
+                match v {
+                    Some(v) if (0..=86_400_000_000).contains(&v) => out.append_value(v),
+                    Some(v) => return Err(bad(format!("TIME {v} µs is not a time of day"))),
+                    None => out.append_null(),
+                }
+            }
+            Ok(Arc::new(out.finish()))
+        }
+        (DataType::Utf8, DataType::FixedSizeBinary(16)) => {
+            let t = a.as_string::<i32>();
+            let mut out = arrow_array::builder::FixedSizeBinaryBuilder::new(16);
+            for v in t.iter() {
+                match v {
+                    Some(v) => {
+                        let hex: String = v.chars().filter(|c| *c != '-').collect();
+                        let mut bytes = [0u8; 16];
+                        for (i, b) in bytes.iter_mut().enumerate() {
+                            *b = hex
+                                .get(2 * i..2 * i + 2)
+                                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                                .ok_or_else(|| bad(format!("`{v}` is not a uuid")))?;
+                        }
+                        out.append_value(bytes).map_err(|e| bad(e.to_string()))?;
+                    }
+                    None => out.append_null(),
+                }
+            }
+            Ok(Arc::new(out.finish()))
+        }
+        (
+            DataType::Timestamp(TimeUnit::Microsecond, None),
+            DataType::Timestamp(TimeUnit::Microsecond, Some(tz)),
+        ) => {
+            // DATETIME holding the UTC wall clock of a timestamptz: the same microseconds.
+            let t = a.as_primitive::<arrow_array::types::TimestampMicrosecondType>();
+            Ok(Arc::new(t.clone().with_timezone(tz.clone())))
+        }
+        (DataType::Utf8, DataType::Struct(_) | DataType::List(_)) => Err(bad(
+            "PostgreSQL intervals, timetz and arrays stored as text or JSON in MySQL cannot be compared across engines yet"
+                .into(),
+        )),
         _ => {
             let opts = arrow::compute::CastOptions {
                 safe: false,

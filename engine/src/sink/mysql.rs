@@ -11,6 +11,7 @@
 
 use std::sync::Mutex;
 
+use arrow_schema::DataType;
 use futures_util::StreamExt;
 use haul_formats::checksum::{ChunkDigest, RowHasher};
 use haul_formats::mytext::{MyTextEncoder, MyTextForm};
@@ -89,8 +90,18 @@ impl MyTargetTable {
                     columns.push((i, MyTextForm::Text));
                 }
                 _ => {
+                    // Arrays (from PostgreSQL) go into JSON columns as JSON documents.
+                    let list_type = matches!(
+                        table.arrow_schema.field(i).data_type(),
+                        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
+                    );
+                    let form = if list_type && !matches!(c.mysql, Some(MyKind::Set { .. })) {
+                        MyTextForm::Json
+                    } else {
+                        MyTextForm::Text
+                    };
                     list.push(q);
-                    columns.push((i, MyTextForm::Text));
+                    columns.push((i, form));
                 }
             }
         }
