@@ -257,3 +257,54 @@ impl<W: ChunkWork> Shared<W> {
         }
     }
 }
+
+/// How a run describes itself when it starts.
+pub(crate) struct Announce<'a> {
+    pub command: &'static str,
+    pub source: String,
+    pub target: String,
+    pub snapshot: Option<String>,
+    pub resumed: bool,
+    pub jobs: usize,
+    /// Rows per table as far as known (a dump's journal), else the planner's estimate.
+    pub rows: &'a dyn Fn(&TablePlan) -> u64,
+}
+
+/// Registers the tables' progress (chunks already done counted), attaches it to the observer
+/// and emits `Started`.
+pub(crate) fn announce(
+    observer: &dyn Observer,
+    tables: &[TablePlan],
+    done: &BTreeMap<String, ChunkRecord>,
+    a: Announce<'_>,
+) -> Arc<Progress> {
+    let progress = Arc::new(Progress::new(tables.iter().map(|t| {
+        (
+            t.display_name(),
+            (a.rows)(t),
+            t.estimated_bytes,
+            t.chunks.len() as u64,
+        )
+    })));
+    for t in tables {
+        if let Some(p) = progress.table(&t.display_name()) {
+            let n = t.chunks.iter().filter(|c| done.contains_key(&c.id)).count() as u64;
+            p.chunks_done.store(n, Ordering::Relaxed);
+        }
+    }
+    observer.attach_progress(progress.clone());
+    observer.event(&Event::Started {
+        command: a.command,
+        source: a.source,
+        target: a.target,
+        snapshot: a.snapshot,
+        tables: tables.len(),
+        chunks: tables.iter().map(|t| t.chunks.len()).sum(),
+        chunks_done: done.len(),
+        estimated_rows: tables.iter().map(|t| (a.rows)(t)).sum(),
+        estimated_bytes: tables.iter().map(|t| t.estimated_bytes).sum(),
+        resumed: a.resumed,
+        jobs: a.jobs,
+    });
+    progress
+}

@@ -355,28 +355,20 @@ async fn run_chunks(
     {
         observer.event(&Event::Warning { message: w.clone() });
     }
-    let progress = Arc::new(Progress::new(manifest.tables.iter().map(|t| {
-        (
-            t.display_name(),
-            t.estimated_rows,
-            t.estimated_bytes,
-            t.chunks.len() as u64,
-        )
-    })));
-    observer.attach_progress(progress.clone());
-    observer.event(&Event::Started {
-        command: "copy",
-        source: src.to_string(),
-        target: dst.to_string(),
-        snapshot: Some(opened.leader.info.id.clone()),
-        tables: manifest.tables.len(),
-        chunks: manifest.chunk_count(),
-        chunks_done: done.len(),
-        estimated_rows: manifest.tables.iter().map(|t| t.estimated_rows).sum(),
-        estimated_bytes: manifest.tables.iter().map(|t| t.estimated_bytes).sum(),
-        resumed,
-        jobs: opts.jobs,
-    });
+    let progress = runner::announce(
+        &**observer,
+        &manifest.tables,
+        &done,
+        runner::Announce {
+            command: "copy",
+            source: src.to_string(),
+            target: dst.to_string(),
+            snapshot: Some(opened.leader.info.id.clone()),
+            resumed,
+            jobs: opts.jobs,
+            rows: &|t: &TablePlan| t.estimated_rows,
+        },
+    );
     let work = MyCopyWork {
         pool: opened.take_pool(),
         zero_dates: opts.selection.zero_dates,
@@ -612,28 +604,20 @@ pub async fn copy_from_pg(
                 ),
             });
         }
-        let progress = Arc::new(Progress::new(manifest.tables.iter().map(|t| {
-            (
-                t.display_name(),
-                t.estimated_rows,
-                t.estimated_bytes,
-                t.chunks.len() as u64,
-            )
-        })));
-        observer.attach_progress(progress.clone());
-        observer.event(&Event::Started {
-            command: "copy",
-            source: src.to_string(),
-            target: dst.to_string(),
-            snapshot: Some(opened.leader.info.id.clone()),
-            tables: manifest.tables.len(),
-            chunks: manifest.chunk_count(),
-            chunks_done: done.len(),
-            estimated_rows: manifest.tables.iter().map(|t| t.estimated_rows).sum(),
-            estimated_bytes: manifest.tables.iter().map(|t| t.estimated_bytes).sum(),
-            resumed,
-            jobs: opts.jobs,
-        });
+        let progress = runner::announce(
+            &*observer,
+            &manifest.tables,
+            &done,
+            runner::Announce {
+                command: "copy",
+                source: src.to_string(),
+                target: dst.to_string(),
+                snapshot: Some(opened.leader.info.id.clone()),
+                resumed,
+                jobs: opts.jobs,
+                rows: &|t: &TablePlan| t.estimated_rows,
+            },
+        );
         let work = PgToMyWork {
             src: src.clone(),
             snapshot: opened.leader.info.id.clone(),

@@ -120,39 +120,27 @@ pub async fn load(
         .iter()
         .map(|t| MyTargetTable::new(t, &t.name))
         .collect();
-    let progress = Arc::new(Progress::new(tables.iter().map(|t| {
-        let rows = t
-            .chunks
+    let rows_of = |t: &TablePlan| -> u64 {
+        t.chunks
             .iter()
             .filter_map(|c| replay.done.get(&c.id))
             .map(|r| r.rows)
-            .sum();
-        (
-            t.display_name(),
-            rows,
-            t.estimated_bytes,
-            t.chunks.len() as u64,
-        )
-    })));
-    observer.attach_progress(progress.clone());
-    observer.event(&Event::Started {
-        command: "load",
-        source: dir.display().to_string(),
-        target: dst.to_string(),
-        snapshot: manifest.snapshots.first().map(|s| s.id.clone()),
-        tables: tables.len(),
-        chunks: tables.iter().map(|t| t.chunks.len()).sum(),
-        chunks_done: done.len(),
-        estimated_rows: tables
-            .iter()
-            .flat_map(|t| t.chunks.iter())
-            .filter_map(|c| replay.done.get(&c.id))
-            .map(|r| r.rows)
-            .sum(),
-        estimated_bytes: tables.iter().map(|t| t.estimated_bytes).sum(),
-        resumed,
-        jobs: opts.jobs,
-    });
+            .sum()
+    };
+    let progress = runner::announce(
+        &*observer,
+        &tables,
+        &done,
+        runner::Announce {
+            command: "load",
+            source: dir.display().to_string(),
+            target: dst.to_string(),
+            snapshot: manifest.snapshots.first().map(|s| s.id.clone()),
+            resumed,
+            jobs: opts.jobs,
+            rows: &rows_of,
+        },
+    );
     if resumed && !done.is_empty() {
         observer.event(&Event::Warning {
             message: format!(
