@@ -432,11 +432,7 @@ impl ChunkWork for CopyWork {
         let Some(keep) = &self.keep else {
             let write = load_chunk(client, target, &table.arrow_schema, &journal, rx, None);
             let (read, write) = tokio::join!(read, write);
-            return match (read, write) {
-                (_, Ok(receipt)) => Ok(receipt),
-                (Err(re), Err(EngineError::WriterStopped)) => Err(re),
-                (_, Err(we)) => Err(we),
-            };
+            return runner::chunk_outcome(read, write);
         };
         // Tee: every batch to the target (unless it has the chunk) and to the chunk file.
         let to_target = !self.target_done.contains(&chunk.id);

@@ -308,3 +308,13 @@ pub(crate) fn announce(
     });
     progress
 }
+
+/// The outcome of a chunk read into a sink concurrently: the sink's receipt, else the error
+/// that explains the failure (the reader's when the sink only saw its reader stop).
+pub(crate) fn chunk_outcome<R>(read: Result<R>, write: Result<Receipt>) -> Result<Receipt> {
+    match (read, write) {
+        (_, Ok(receipt)) => Ok(receipt),
+        (Err(re), Err(EngineError::WriterStopped)) => Err(re),
+        (_, Err(we)) => Err(we),
+    }
+}

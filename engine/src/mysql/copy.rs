@@ -489,11 +489,7 @@ impl ChunkWork for MyCopyWork {
             }
             _ => return Err(EngineError::Other("mismatched target session".into())),
         };
-        match (read, write) {
-            (_, Ok(receipt)) => Ok(receipt),
-            (Err(re), Err(EngineError::WriterStopped)) => Err(re),
-            (_, Err(we)) => Err(we),
-        }
+        runner::chunk_outcome(read, write)
     }
 }
 
@@ -763,10 +759,9 @@ impl ChunkWork for PgToMyWork {
         };
         let write =
             crate::sink::mysql::load_chunk(conn, target, &table.arrow_schema, &journal, rx, None);
-        match tokio::join!(read, write) {
-            (_, Ok(receipt)) => Ok(receipt),
-            (Err(re), Err(EngineError::WriterStopped)) => Err(re),
-            (_, Err(we)) => Err(we),
+        {
+            let (read, write) = tokio::join!(read, write);
+            runner::chunk_outcome(read, write)
         }
     }
 }

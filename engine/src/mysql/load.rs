@@ -575,10 +575,6 @@ impl ChunkWork for MyLoadWork {
             progress.as_deref(),
         );
         let (read, write) = tokio::join!(read, write);
-        match (read, write) {
-            (_, Ok(receipt)) => Ok(receipt),
-            (Err(re), Err(EngineError::WriterStopped)) => Err(re),
-            (_, Err(we)) => Err(we),
-        }
+        runner::chunk_outcome(read, write)
     }
 }
