@@ -10,6 +10,10 @@
 //!                     pg_dump    pg_dump -Fd -j N -t lineitem (gzip), pg_dump_z0 the same with -Z0
 //!   load (all 8 tables, PKs):   haul_load ÷ pg_restore, ÷ copy_from, ÷ copy_from_pk (e2e/load.rs)
 //!   copy (all 8 tables, PKs):   haul_copy ÷ pgcopydb                          (e2e/load.rs)
+//!   on MariaDB (e2e/tpch_mysql.rs makes haul_bench_tpch_sf<scale> there), all 8 tables, PKs:
+//!     my-dump: haul_my_dump ÷ mydumper, ÷ mydumper_c (gzip), ÷ mydumper_rows   (e2e/mysql.rs)
+//!     my-load: haul_my_load ÷ myloader, ÷ myloader_rows (each from its own tool's dump)
+//!     my-copy: haul_my_copy ÷ pgloader (MySQL → PostgreSQL)
 //!
 //!   per repetition, every variant once (order rotated), each after an untimed setup, a
 //!   CHECKPOINT and a quiet-machine gate; then haul dump once per --rss-scales
@@ -19,7 +23,7 @@
 //! ```
 //!
 //! Each process runs under GNU `time` (child peak RSS and CPU); server CPU comes from the
-//! postmaster's process tree in `/proc`, and a repetition is marked noisy when CPU used by other
+//! postmaster's process tree in `/proc` (and the MySQL server process for my-*), and a repetition is marked noisy when CPU used by other
 //! jobs on the (shared) machine, or by other databases' backends on the same server, exceeds
 //! max(1 s, 5 % of wall × cores). Noisy repetitions are retried (`--retries`) and left out of
 //! medians when clean ones exist. A run that did other work than the one measured counts as
@@ -28,18 +32,24 @@
 //!
 //! `cargo run --release -p haul-bench --bin haul-e2e -- --scale 1`
 
+#[path = "e2e/args.rs"]
+mod args;
 #[path = "e2e/facts.rs"]
 mod facts;
 #[path = "e2e/load.rs"]
 mod load;
 #[path = "e2e/measure.rs"]
 mod measure;
+#[path = "e2e/mysql.rs"]
+mod mysql;
 #[path = "e2e/procfs.rs"]
 mod procfs;
 #[path = "e2e/report.rs"]
 mod report;
 #[path = "e2e/tpch.rs"]
 mod tpch;
+#[path = "e2e/tpch_mysql.rs"]
+mod tpch_mysql;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -49,14 +59,16 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use serde::Serialize;
 
+pub use crate::args::Args;
 use crate::facts::{output_of, redact};
 use crate::load::{COPY_VARIANTS, LOAD_VARIANTS, Prepared};
 use crate::measure::{Cmd, Observed, Probe};
+use crate::mysql::MyServer;
 use crate::procfs::{Machine, QuietGate};
 use crate::tpch::Dataset;
 
 const DUMP_VARIANTS: [&str; 5] = ["copy", "copy2", "haul", "pg_dump", "pg_dump_z0"];
-const COMPARISONS: [&str; 3] = ["dump", "load", "copy"];
+const COMPARISONS: [&str; 6] = ["dump", "load", "copy", "my-dump", "my-load", "my-copy"];
 
 /// The variants of one comparison.
 fn variants_of(comparison: &str) -> &'static [&'static str] {
@@ -64,126 +76,18 @@ fn variants_of(comparison: &str) -> &'static [&'static str] {
         "dump" => &DUMP_VARIANTS,
         "load" => &LOAD_VARIANTS,
         "copy" => &COPY_VARIANTS,
+        "my-dump" => &mysql::DUMP_VARIANTS,
+        "my-load" => &mysql::LOAD_VARIANTS,
+        "my-copy" => &mysql::COPY_VARIANTS,
         _ => &[],
     }
-}
-
-/// End-to-end benchmark of haul dump, load and copy against COPY, pg_dump, pg_restore and
-/// pgcopydb on TPC-H data.
-#[derive(Debug, Clone, Parser, Serialize)]
-#[command(name = "haul-e2e", max_term_width = 100)]
-struct Args {
-    /// TPC-H scale factor of the timed runs (fractions allowed: 0.1).
-    #[arg(long, default_value_t = 1.0)]
-    scale: f64,
-
-    /// Server to use; databases `haul_bench_tpch_sf<scale>` are created on it.
-    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    pg_url: String,
-
-    /// Comparisons to run (comma-separated): dump (lineitem: haul dump against COPY TO and
-    /// pg_dump), load (whole db: haul load against pg_restore and COPY FROM files), copy (whole
-    /// db: haul copy against pgcopydb clone).
-    #[arg(long, value_delimiter = ',', default_value = "dump,load,copy")]
-    compare: Vec<String>,
-
-    /// Timed repetitions of each variant.
-    #[arg(long, default_value_t = 3)]
-    reps: usize,
-
-    /// Only these variants of the compared ones (comma-separated): copy, copy2, haul, pg_dump,
-    /// pg_dump_z0, rss (dump); haul_load, pg_restore, copy_from, copy_from_pk (load); haul_copy,
-    /// pgcopydb (copy). Default: all.
-    #[arg(long, value_delimiter = ',')]
-    only: Vec<String>,
-
-    /// Scales at which haul dump runs once more for the peak-RSS-versus-table-size check.
-    #[arg(long, value_delimiter = ',', default_value = "0.1,1")]
-    rss_scales: Vec<f64>,
-
-    /// Runs of haul at each --rss-scales scale.
-    #[arg(long, default_value_t = 1)]
-    rss_reps: usize,
-
-    /// --jobs for haul, -j for pg_dump and pg_restore, sessions of copy_from, --table-jobs and
-    /// --index-jobs for pgcopydb.
-    #[arg(long, default_value_t = 2)]
-    jobs: u16,
-
-    /// The haul binary to measure (default: `cargo build --release -p haul`, then
-    /// `$CARGO_TARGET_DIR/release/haul`).
-    #[arg(long)]
-    haul: Option<PathBuf>,
-
-    /// Extra arguments appended to `haul dump` (e.g. `--haul-arg=--chunk-bytes=64MiB`), also
-    /// to the untimed dump that haul_load loads.
-    #[arg(long = "haul-arg", allow_hyphen_values = true)]
-    haul_args: Vec<String>,
-
-    /// Extra arguments appended to `haul load`.
-    #[arg(long = "haul-load-arg", allow_hyphen_values = true)]
-    haul_load_args: Vec<String>,
-
-    /// Extra arguments appended to `haul copy`.
-    #[arg(long = "haul-copy-arg", allow_hyphen_values = true)]
-    haul_copy_args: Vec<String>,
-
-    /// The pgcopydb binary (Debian package `pgcopydb`); if it does not run, the copy
-    /// comparison measures haul copy alone.
-    #[arg(long, default_value = "pgcopydb")]
-    pgcopydb: String,
-
-    /// Where dump output goes (one subdirectory per run, removed after measuring).
-    #[arg(long, default_value = "/tmp/haul-e2e")]
-    work_dir: PathBuf,
-
-    /// Where the binary COPY files of copy_from go; the server's OS user must be able to read
-    /// them (the runner makes this directory 755 and the files 644).
-    #[arg(long, default_value = "/tmp/haul-bench-copy")]
-    stage_dir: PathBuf,
-
-    /// Keep every run's dump output under --work-dir, the prepared dumps and staged files.
-    #[arg(long)]
-    keep: bool,
-
-    /// Where the JSON record goes.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results"))]
-    results_dir: PathBuf,
-
-    /// Regenerate the data set even if a complete one exists.
-    #[arg(long)]
-    reload: bool,
-
-    /// Concurrent COPY streams when loading (default: number of cores).
-    #[arg(long)]
-    load_streams: Option<usize>,
-
-    /// Skip the untimed warm-up COPY that fills the page cache.
-    #[arg(long)]
-    no_warmup: bool,
-
-    /// Before each repetition, wait until the machine is below this busy % over 1 s…
-    #[arg(long, default_value_t = 20.0)]
-    quiet_pct: f64,
-
-    /// …for at most this many seconds.
-    #[arg(long, default_value_t = 30)]
-    quiet_wait: u64,
-
-    /// Extra attempts for a repetition found noisy.
-    #[arg(long, default_value_t = 1)]
-    retries: usize,
-
-    /// CPU timeline sampling interval in ms (0 = off).
-    #[arg(long, default_value_t = 250)]
-    sample_ms: u64,
 }
 
 /// One measured run of one variant.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sample {
     pub variant: String,
-    /// "dump", "load" or "copy".
+    /// "dump", "load", "copy", "my-dump", "my-load" or "my-copy".
     pub comparison: String,
     pub scale: f64,
     /// "timed", "rss" (peak-RSS run at another scale) or "warmup".
@@ -210,6 +114,9 @@ pub struct Sample {
     pub rows_ok: Option<bool>,
     /// Load and copy: source tables whose primary key the target has.
     pub pk_tables: Option<usize>,
+    /// my-*: busy sessions on other databases of the MySQL server seen during the run (they
+    /// make it noisy).
+    pub foreign_sessions: Option<Vec<String>>,
 }
 
 fn main() {
@@ -228,12 +135,17 @@ struct Ctx {
     start: Instant,
     /// For the untimed setup and checks between measurements.
     rt: tokio::runtime::Runtime,
+    /// The MySQL server, when a my-* comparison runs.
+    my: Option<MyServer>,
 }
 
 fn run(args: Args) -> Result<()> {
     for c in &args.compare {
         if !COMPARISONS.contains(&c.as_str()) {
-            bail!("unknown --compare entry `{c}` (expected dump, load, copy)");
+            bail!(
+                "unknown --compare entry `{c}` (expected {})",
+                COMPARISONS.join(", ")
+            );
         }
     }
     let all: Vec<&str> = COMPARISONS
@@ -267,7 +179,7 @@ fn run(args: Args) -> Result<()> {
         Vec::new()
     };
     let mut skipped: Vec<(String, String)> = Vec::new();
-    if timed.contains(&"pgcopydb") && !load::pgcopydb_available(&args.pgcopydb) {
+    if timed.contains(&"pgcopydb") && !load::tool_runs(&args.pgcopydb) {
         println!("pgcopydb not found: skipping the copy baseline");
         skipped.push((
             "pgcopydb".into(),
@@ -275,9 +187,16 @@ fn run(args: Args) -> Result<()> {
         ));
         timed.retain(|v| *v != "pgcopydb");
     }
+    for (v, why) in mysql::missing_tools(&args, &timed) {
+        println!("{v}: {why}; skipping it");
+        timed.retain(|x| *x != v);
+        skipped.push((v, why));
+    }
     let whole = timed
         .iter()
         .any(|v| LOAD_VARIANTS.contains(v) || COPY_VARIANTS.contains(v));
+    let pg_timed = timed.iter().any(|v| !mysql::is_mysql(v));
+    let my_timed = timed.iter().any(|v| mysql::is_mysql(v));
 
     // Data sets first: this is the slow part of a first run, and it needs no haul binary.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -286,7 +205,7 @@ fn run(args: Args) -> Result<()> {
         .context("tokio runtime")?;
     let streams = args.load_streams.unwrap_or(machine.nproc).max(1);
     let mut scales: Vec<(f64, bool)> = Vec::new();
-    if !timed.is_empty() {
+    if pg_timed {
         scales.push((args.scale, whole));
     }
     for s in &rss_scales {
@@ -298,12 +217,24 @@ fn run(args: Args) -> Result<()> {
     for (s, whole) in &scales {
         datasets.push(rt.block_on(tpch::ensure(&args.pg_url, *s, streams, args.reload, *whole))?);
     }
+    let my_data = if my_timed {
+        Some(rt.block_on(tpch_mysql::ensure(
+            &args.my_url,
+            args.scale,
+            streams,
+            args.reload,
+        ))?)
+    } else {
+        None
+    };
+    let my = if my_timed {
+        Some(rt.block_on(mysql::server_facts(&args.my_url))?)
+    } else {
+        None
+    };
     let (postmaster, pg_version, pg_settings) = rt.block_on(facts::server_facts(&args.pg_url))?;
 
-    let needs_haul = timed
-        .iter()
-        .any(|v| matches!(*v, "haul" | "haul_load" | "haul_copy"))
-        || !rss_scales.is_empty();
+    let needs_haul = timed.iter().any(|v| v.starts_with("haul")) || !rss_scales.is_empty();
     let haul = if needs_haul {
         Some(facts::haul_binary(&args)?)
     } else {
@@ -324,6 +255,7 @@ fn run(args: Args) -> Result<()> {
         haul,
         probe: Probe {
             postmaster,
+            mysqld: 0,
             every: Duration::from_millis(args.sample_ms),
             tck: procfs::clock_ticks(),
             page_kib: procfs::page_kib(),
@@ -331,6 +263,7 @@ fn run(args: Args) -> Result<()> {
         nproc: machine.nproc,
         start: Instant::now(),
         rt,
+        my,
     };
     eprintln!(
         "machine: {} cores, {:.1} GiB, {}, kernel {}; PostgreSQL {pg_version} (postmaster pid {postmaster})",
@@ -342,12 +275,20 @@ fn run(args: Args) -> Result<()> {
 
     let mut samples: Vec<Sample> = Vec::new();
     let mut prep = Prepared::default();
-    if let Some(main) = datasets
+    let pg_main = datasets
         .iter()
         .find(|d| d.scale == args.scale)
-        .filter(|_| !timed.is_empty())
-    {
-        if !args.no_warmup {
+        .filter(|_| pg_timed);
+    let dataset_for = |v: &str| {
+        if mysql::is_mysql(v) {
+            my_data.as_ref()
+        } else {
+            pg_main
+        }
+        .ok_or_else(|| anyhow!("no data set for {v}"))
+    };
+    if !timed.is_empty() {
+        if let Some(main) = pg_main.filter(|_| !args.no_warmup) {
             eprintln!(
                 "warm-up: one untimed COPY of lineitem at scale {}",
                 main.scale
@@ -356,15 +297,26 @@ fn run(args: Args) -> Result<()> {
             eprintln!("  warm-up {:.2} s", s.observed.wall_s);
             samples.push(s);
         }
-        let (p, failed) = load::prepare(&ctx, main, &timed)?;
-        prep = p;
+        let mut failed = Vec::new();
+        if let Some(main) = pg_main {
+            (prep, failed) = load::prepare(&ctx, main, &timed)?;
+        }
+        if let Some(d) = &my_data {
+            failed.extend(mysql::prepare(&ctx, d, &timed, &mut prep)?);
+            if !args.no_warmup && timed.contains(&"mydumper") {
+                eprintln!("warm-up: one untimed mydumper at scale {}", d.scale);
+                let s = measure_one(&ctx, "mydumper", d, "warmup", 0, 0, &prep)?;
+                eprintln!("  warm-up {:.2} s", s.observed.wall_s);
+                samples.push(s);
+            }
+        }
         for (v, why) in failed {
             println!("{v}: its input could not be made, so it is not measured:\n{why}");
             timed.retain(|x| *x != v);
             skipped.push((v, why));
         }
         for v in &timed {
-            for c in commands(&ctx, v, main, Path::new("<dir>"), &prep)? {
+            for c in commands(&ctx, v, dataset_for(v)?, Path::new("<dir>"), &prep)? {
                 eprintln!("  {v}: {}", c.display());
             }
         }
@@ -372,7 +324,7 @@ fn run(args: Args) -> Result<()> {
             for i in 0..timed.len() {
                 let v = timed[(i + rep) % timed.len()];
                 for attempt in 0..=args.retries {
-                    let s = measure_one(&ctx, v, main, "timed", rep, attempt, &prep)?;
+                    let s = measure_one(&ctx, v, dataset_for(v)?, "timed", rep, attempt, &prep)?;
                     print_sample(&s);
                     // A wrong row count is haul's error, but a different chunk plan may not hit
                     // it (the key sample is random), so it is retried like noise.
@@ -406,13 +358,15 @@ fn run(args: Args) -> Result<()> {
     }
     if !args.keep {
         load::cleanup(&ctx, &prep)?;
+        mysql::cleanup(&ctx, &prep)?;
     }
 
     let summaries = report::summarize(&samples);
     let ratios = report::ratios(&samples, &summaries);
     let targets = report::targets(&samples, &ratios, args.jobs);
     let rss = report::rss_per_scale(&samples);
-    let md = report::markdown(&summaries, &ratios, &targets, &rss);
+    let mut md = report::markdown(&summaries, &ratios, &targets, &rss);
+    md.push_str(&report::failures(&samples, &skipped));
     println!("\n{md}");
     for s in samples.iter().filter(|s| !s.observed.exit_ok) {
         println!(
@@ -428,34 +382,39 @@ fn run(args: Args) -> Result<()> {
     let finished_at = chrono::Utc::now();
     let mut recorded_args = serde_json::to_value(&args)?;
     recorded_args["pg_url"] = serde_json::Value::String(redact(&args.pg_url));
+    recorded_args["my_url"] = serde_json::Value::String(redact(&args.my_url));
     let record = serde_json::json!({
-        "format": "haul-e2e/2",
+        "format": "haul-e2e/3",
         "started_at": started_at.to_rfc3339(),
         "finished_at": finished_at.to_rfc3339(),
         "machine": machine,
         "postgres": { "version": pg_version, "settings": pg_settings },
+        "mysql": ctx.my,
         "tools": {
             "psql": output_of("psql", &["--version"]),
             "pg_dump": output_of("pg_dump", &["--version"]),
             "pg_restore": output_of("pg_restore", &["--version"]),
             "pgcopydb": output_of(&args.pgcopydb, &["--version"]),
+            "mydumper": my_timed.then(|| output_of(&args.mydumper, &["--version"])),
+            "myloader": my_timed.then(|| output_of(&args.myloader, &["--version"])),
+            "pgloader": my_timed.then(|| output_of(&args.pgloader, &["--version"])),
             "gnu_time": "/usr/bin/time -f '%e %M %U %S'",
         },
         "haul": haul_info,
         "args": recorded_args,
-        "datasets": datasets.iter().map(|d| {
+        "datasets": datasets.iter().chain(&my_data).map(|d| {
             let mut v = serde_json::to_value(d).unwrap_or_default();
             v["url"] = serde_json::Value::String(redact(&d.url));
             v
         }).collect::<Vec<_>>(),
-        "prepared": facts::redact_value(serde_json::to_value(&prep)?, &args.pg_url),
-        "skipped": skipped,
+        "prepared": facts::redact_value(serde_json::to_value(&prep)?),
+        "skipped": facts::redact_value(serde_json::to_value(&skipped)?),
         "summary": summaries,
         "ratios": ratios,
         "targets": targets,
         "rss_per_scale": rss,
-        "samples": samples.iter().map(|s| facts::redact_sample(s, &args.pg_url)).collect::<Vec<_>>(),
-        "markdown": md,
+        "samples": samples.iter().map(facts::redact_sample).collect::<Vec<_>>(),
+        "markdown": facts::redact_all(&md),
     });
     fs::create_dir_all(&args.results_dir)
         .with_context(|| format!("creating {}", args.results_dir.display()))?;
@@ -486,6 +445,9 @@ fn commands(
     dir: &Path,
     prep: &Prepared,
 ) -> Result<Vec<Cmd>> {
+    if mysql::is_mysql(variant) {
+        return mysql::commands(ctx, variant, d, dir, prep);
+    }
     if comparison_of(variant) != "dump" {
         return load::commands(ctx, variant, d, prep);
     }
@@ -561,11 +523,22 @@ fn measure_one(
         .join(format!("{variant}-sf{}-{kind}{rep}-a{attempt}", d.scale));
     remove_dir(&dir)?;
     let cmds = commands(ctx, variant, d, &dir, prep)?;
-    if comparison != "dump" {
+    let is_my = mysql::is_mysql(variant);
+    if is_my {
+        ctx.rt.block_on(mysql::setup(ctx, variant))?;
+    } else if comparison != "dump" {
         ctx.rt.block_on(load::setup(ctx, variant))?;
     }
     // The previous variant's dirty buffers are written now, not during this measurement.
     ctx.rt.block_on(load::checkpoint(&ctx.args.pg_url))?;
+    if ctx.my.is_some() {
+        let waited = ctx
+            .rt
+            .block_on(mysql::settle(&ctx.args.my_url, Duration::from_secs(120)))?;
+        if waited > 1.0 {
+            eprintln!("  flushed InnoDB's dirty pages in {waited:.1} s");
+        }
+    }
     let gate = procfs::wait_quiet(ctx.args.quiet_pct, Duration::from_secs(ctx.args.quiet_wait))?;
     if !gate.quiet {
         eprintln!(
@@ -579,10 +552,22 @@ fn measure_one(
     } else {
         load::databases(variant, d)
     };
-    let mut observed = measure::run(&cmds, &ctx.args.work_dir, &ctx.probe, &dbs)?;
+    // my-dump and my-load use the MySQL server only; my-copy both.
+    let mut probe = ctx.probe.clone();
+    if is_my {
+        probe.mysqld = ctx.my.as_ref().map_or(0, |m| m.pid);
+        if comparison != "my-copy" {
+            probe.postmaster = 0;
+        }
+    }
+    let watch = is_my.then(|| mysql::SessionWatch::start(ctx, &[&d.database, load::TARGET_DB]));
+    let run = measure::run(&cmds, &ctx.args.work_dir, &probe, &dbs);
+    let foreign_sessions = watch.map(|w| w.finish(ctx));
+    let mut observed = run?;
     // Other jobs: on the machine, or on the same server (backends of other databases).
     let foreign = observed.other_cpu_s + observed.foreign_server_cpu_s;
-    let noisy = foreign > f64::max(1.0, 0.05 * observed.wall_s * ctx.nproc as f64);
+    let noisy = foreign > f64::max(1.0, 0.05 * observed.wall_s * ctx.nproc as f64)
+        || foreign_sessions.as_ref().is_some_and(|f| !f.is_empty());
     let mut sample = Sample {
         variant: variant.to_string(),
         comparison: comparison.to_string(),
@@ -602,8 +587,33 @@ fn measure_one(
         chunk_seconds: None,
         rows_ok: None,
         pk_tables: None,
+        foreign_sessions,
     };
-    if comparison == "dump" {
+    if comparison == "my-dump" {
+        let (b, f) = measure::dir_size(&dir);
+        sample.output_bytes = Some(b);
+        sample.output_files = Some(f);
+        if observed.exit_ok {
+            match mysql::check_dump(variant, d, &dir) {
+                Ok(journal) => {
+                    sample.rows_ok = Some(true);
+                    if let Some(j) = journal {
+                        sample.rows = Some(j.0);
+                        sample.chunks = Some(j.1);
+                        sample.chunk_seconds = Some(j.2);
+                    }
+                }
+                Err(e) => {
+                    sample.rows_ok = Some(false);
+                    observed.exit_ok = false;
+                    observed.error = Some(format!("exit 0 but the dump is wrong: {e:#}"));
+                }
+            }
+        }
+        if !ctx.args.keep {
+            remove_dir(&dir)?;
+        }
+    } else if comparison == "dump" {
         if !variant.starts_with("copy") {
             let (b, f) = measure::dir_size(&dir);
             sample.output_bytes = Some(b);
@@ -632,7 +642,11 @@ fn measure_one(
             remove_dir(&dir)?;
         }
     } else {
-        let checked = ctx.rt.block_on(load::verify(ctx, d));
+        let checked = if is_my {
+            ctx.rt.block_on(mysql::verify(ctx, variant, d))
+        } else {
+            ctx.rt.block_on(load::verify(ctx, d))
+        };
         match checked {
             Ok(v) => {
                 let mut wrong = v.mismatches.clone();
@@ -664,7 +678,11 @@ fn measure_one(
             }
             Err(_) => {}
         }
-        if !ctx.args.keep {
+        if ctx.args.keep {
+            // Left for inspection; the next repetition's setup drops it.
+        } else if is_my {
+            ctx.rt.block_on(mysql::teardown(ctx, variant))?;
+        } else {
             ctx.rt.block_on(load::recreate_target(ctx, false))?;
         }
     }
@@ -709,27 +727,6 @@ fn remove_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn arguments_parse() {
-        let a = Args::try_parse_from([
-            "haul-e2e",
-            "--scale",
-            "0.1",
-            "--only",
-            "copy,haul",
-            "--rss-scales",
-            "0.01,0.1",
-        ])
-        .expect("parses");
-        assert_eq!(a.scale, 0.1);
-        assert_eq!(a.only, ["copy", "haul"]);
-        assert_eq!(a.rss_scales, [0.01, 0.1]);
-        assert_eq!(a.compare, ["dump", "load", "copy"]);
-        let a = Args::try_parse_from(["haul-e2e", "--compare", "load,copy"]).expect("parses");
-        assert_eq!(a.compare, ["load", "copy"]);
-        assert!(a.only.is_empty());
-    }
 
     #[test]
     fn every_variant_has_one_comparison() {

@@ -117,7 +117,7 @@ pub fn output_of(program: &str, args: &[&str]) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user@host/db`.
+/// `postgres://user:secret@host/db` → `postgres://user@host/db` (any scheme).
 pub fn redact(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_string();
@@ -134,13 +134,13 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-pub fn redact_sample(s: &Sample, pg_url: &str) -> serde_json::Value {
-    redact_value(serde_json::to_value(s).unwrap_or_default(), pg_url)
+pub fn redact_sample(s: &Sample) -> serde_json::Value {
+    redact_value(serde_json::to_value(s).unwrap_or_default())
 }
 
-/// Redacts the passwords of `postgres://` URLs in every string of a JSON value (commands,
-/// error messages), if `pg_url` has one.
-pub fn redact_value(mut v: serde_json::Value, pg_url: &str) -> serde_json::Value {
+/// Redacts the passwords of database URLs in every string of a JSON value (commands, error
+/// messages).
+pub fn redact_value(mut v: serde_json::Value) -> serde_json::Value {
     fn walk(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::String(text) => *text = redact_all(text),
@@ -149,28 +149,40 @@ pub fn redact_value(mut v: serde_json::Value, pg_url: &str) -> serde_json::Value
             _ => {}
         }
     }
-    if redact(pg_url) != pg_url {
-        walk(&mut v);
-    }
+    walk(&mut v);
     v
 }
 
-/// Redacts every `postgres://…` URL inside a text (a command line, an error message).
+/// The URL schemes whose passwords [`redact_all`] removes.
+const SCHEMES: [&str; 4] = ["postgres://", "postgresql://", "pgsql://", "mysql://"];
+
+/// Redacts every database URL (postgres://, postgresql://, pgsql://, mysql://) inside a text
+/// (a command line, an error message).
 pub fn redact_all(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(i) = rest.find("postgres") {
-        let (before, from) = rest.split_at(i);
-        out.push_str(before);
-        if from.starts_with("postgres://") || from.starts_with("postgresql://") {
-            let end = from
-                .find(|c: char| c.is_whitespace() || "'\"`".contains(c))
-                .unwrap_or(from.len());
-            out.push_str(&redact(&from[..end]));
-            rest = &from[end..];
-        } else {
-            out.push_str("postgres");
-            rest = &from["postgres".len()..];
+    while let Some(i) = rest.find("://") {
+        let (head, from) = rest.split_at(i);
+        let scheme = SCHEMES.iter().find(|s| {
+            let name = &s[..s.len() - 3];
+            head.ends_with(name)
+        });
+        match scheme {
+            Some(s) => {
+                let start = head.len() - (s.len() - 3);
+                out.push_str(&head[..start]);
+                let url = &rest[start..];
+                let end = url
+                    .find(|c: char| c.is_whitespace() || "'\"`".contains(c))
+                    .unwrap_or(url.len());
+                out.push_str(&redact(&url[..end]));
+                rest = &url[end..];
+            }
+            None => {
+                out.push_str(head);
+                out.push_str("://");
+                rest = &from[3..];
+            }
         }
     }
     out.push_str(rest);
@@ -192,6 +204,10 @@ mod tests {
         assert_eq!(
             redact_all("`haul load 'postgres://u:pw@h/t'` failed\npostgres://u:pw@h/x"),
             "`haul load 'postgres://u@h/t'` failed\npostgres://u@h/x"
+        );
+        assert_eq!(
+            redact_all("pgloader mysql://r:pw@h/db pgsql://p:pw@h/t x://y:z@w"),
+            "pgloader mysql://r@h/db pgsql://p@h/t x://y:z@w"
         );
     }
 }

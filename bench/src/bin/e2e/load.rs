@@ -81,6 +81,8 @@ pub struct Prepared {
     /// Binary COPY files, one list per concurrent session (input of copy_from, copy_from_pk).
     pub sessions: Vec<Vec<StagedFile>>,
     pub stage_dir: Option<PathBuf>,
+    /// Inputs of the MySQL load variants (e2e/mysql.rs).
+    pub my: crate::mysql::MyPrepared,
     pub steps: Vec<PrepStep>,
 }
 
@@ -112,7 +114,7 @@ pub fn databases<'a>(variant: &str, d: &'a Dataset) -> Vec<&'a str> {
 }
 
 /// True if `<program> --version` runs and succeeds.
-pub fn pgcopydb_available(program: &str) -> bool {
+pub fn tool_runs(program: &str) -> bool {
     Command::new(program)
         .arg("--version")
         .output()
@@ -393,7 +395,7 @@ fn psql(target: &str, statements: &[String]) -> Cmd {
     c
 }
 
-fn step_failure(step: &PrepStep) -> String {
+pub fn step_failure(step: &PrepStep) -> String {
     format!(
         "`{}` failed:\n{}",
         step.command,
@@ -402,7 +404,7 @@ fn step_failure(step: &PrepStep) -> String {
 }
 
 /// Runs one preparation command to completion and records it.
-fn run_step(what: &str, c: &Cmd, out_dir: &Path) -> PrepStep {
+pub fn run_step(what: &str, c: &Cmd, out_dir: &Path) -> PrepStep {
     eprintln!("  preparing: {}", c.display());
     let t = Instant::now();
     let out = Command::new(&c.program).args(&c.args).output();
@@ -588,16 +590,57 @@ pub async fn checkpoint(pg_url: &str) -> Result<()> {
 /// Counts every source table's rows in the target and checks its primary key.
 pub async fn verify(ctx: &Ctx, d: &Dataset) -> Result<Verified> {
     let session = Session::open(&target_url(ctx)?).await?;
-    let v = count_in(&session.client, d).await;
+    let v = count_in(&session.client, d, false).await;
     session.close().await;
     v
 }
 
-async fn count_in(client: &Client, d: &Dataset) -> Result<Verified> {
+/// As [`verify`], for tables in whichever schema of the target holds them (pgloader names
+/// the schema after the MySQL database).
+pub async fn verify_anywhere(ctx: &Ctx, d: &Dataset) -> Result<Verified> {
+    let session = Session::open(&target_url(ctx)?).await?;
+    let v = count_in(&session.client, d, true).await;
+    session.close().await;
+    v
+}
+
+/// The user schemas that hold a table of that name.
+async fn schemas_of(client: &Client, table: &str) -> Result<Vec<String>> {
+    let rows = client
+        .query(
+            "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = $1 AND c.relkind IN ('r', 'p') \
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+            &[&table],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+async fn count_in(client: &Client, d: &Dataset, any_schema: bool) -> Result<Verified> {
     let mut v = Verified::default();
     for t in &d.tables {
+        let schema = if any_schema {
+            match schemas_of(client, &t.name).await?.as_slice() {
+                [one] => one.clone(),
+                [] => {
+                    v.mismatches.push(format!("{}: not in the target", t.name));
+                    continue;
+                }
+                many => {
+                    v.mismatches
+                        .push(format!("{}: in several schemas {many:?}", t.name));
+                    continue;
+                }
+            }
+        } else {
+            "public".to_string()
+        };
         match client
-            .query_one(&format!("SELECT count(*) FROM public.{}", t.name), &[])
+            .query_one(
+                &format!("SELECT count(*) FROM \"{schema}\".{}", t.name),
+                &[],
+            )
             .await
         {
             Ok(row) => {
@@ -616,8 +659,9 @@ async fn count_in(client: &Client, d: &Dataset) -> Result<Verified> {
         .query_one(
             "SELECT count(*) FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
              JOIN pg_namespace n ON n.oid = r.relnamespace \
-             WHERE n.nspname = 'public' AND c.contype = 'p' AND r.relname = ANY($1)",
-            &[&names],
+             WHERE (n.nspname = 'public' OR ($2 AND n.nspname NOT IN ('pg_catalog', 'information_schema'))) \
+             AND c.contype = 'p' AND r.relname = ANY($1)",
+            &[&names, &any_schema],
         )
         .await?;
     v.pk_tables = row.get::<_, i64>(0) as usize;

@@ -58,7 +58,8 @@ pub struct Observed {
     pub max_rss_kib: u64,
     /// User + system CPU of the processes and their children (GNU time `%U + %S`).
     pub client_cpu_s: f64,
-    /// CPU of the PostgreSQL server (postmaster + backends) during the run.
+    /// CPU of the servers during the run: PostgreSQL (postmaster + backends) and/or the MySQL
+    /// server process, as the probe names them.
     pub server_cpu_s: f64,
     /// Busy CPU of the whole machine during the run.
     pub machine_cpu_s: f64,
@@ -84,8 +85,10 @@ pub struct Observed {
 /// How processes are observed.
 #[derive(Debug, Clone)]
 pub struct Probe {
-    /// The PostgreSQL postmaster (0: not visible, server CPU reads 0).
+    /// The PostgreSQL postmaster (0: not visible or not measured, its CPU reads 0).
     pub postmaster: u32,
+    /// The MySQL server process whose CPU counts as server CPU (0: none).
+    pub mysqld: u32,
     /// Timeline sampling interval (zero: no timeline).
     pub every: Duration,
     /// `/proc` clock ticks per second.
@@ -98,7 +101,7 @@ pub struct Probe {
 /// `dbs` names the databases the commands use (a copy uses two): server backends of other
 /// databases are other jobs' work, reported as `foreign_server_cpu_s`.
 pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, dbs: &[&str]) -> Result<Observed> {
-    let (postmaster, tck) = (probe.postmaster, probe.tck);
+    let (postmaster, mysqld, tck) = (probe.postmaster, probe.mysqld, probe.tck);
     fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let time_files: Vec<PathBuf> = (0..cmds.len())
         .map(|i| scratch.join(format!(".time-{i}")))
@@ -110,10 +113,12 @@ pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, dbs: &[&str]) -> Result<
     let snap0 = Snapshot::take();
     let cpu0 = CpuStat::read()?;
     let self0 = self_ticks();
-    let server0 = snap0.server_ticks(postmaster);
+    let server0 = snap0.servers_ticks(postmaster, mysqld);
+    let mysqld0 = snap0.servers_ticks(0, mysqld);
     let backends0: HashMap<u32, u64> = snap0
         .children
         .get(&postmaster)
+        .filter(|_| postmaster != 0)
         .map(|c| {
             c.iter()
                 .filter_map(|p| Some((*p, snap0.procs.get(p)?.own)))
@@ -157,6 +162,7 @@ pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, dbs: &[&str]) -> Result<
             let watch = Watch {
                 roots: &roots,
                 postmaster,
+                mysqld,
                 start,
                 every: probe.every,
                 tck,
@@ -178,7 +184,11 @@ pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, dbs: &[&str]) -> Result<
             thread::sleep(Duration::from_millis(5));
         }
         let cpu1 = CpuStat::read();
-        let server1 = Snapshot::take().server_ticks(postmaster);
+        let snap1 = Snapshot::take();
+        let server1 = (
+            snap1.servers_ticks(postmaster, mysqld),
+            snap1.servers_ticks(0, mysqld),
+        );
         stop.store(true, Ordering::Relaxed);
         sampler.thread().unpark();
         (statuses, wall_s, cpu1, server1, sampler.join())
@@ -226,7 +236,9 @@ pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, dbs: &[&str]) -> Result<
         let _ = fs::remove_file(&time_files[i]);
         let _ = fs::remove_file(&err_files[i]);
     }
-    let server_cpu_s = server1.saturating_sub(server0) as f64 / tck;
+    let server_cpu_s = server1.0.saturating_sub(server0) as f64 / tck;
+    // The MySQL server is one process: all of its CPU counts as the measured work's.
+    let mysqld_cpu_s = server1.1.saturating_sub(mysqld0) as f64 / tck;
     let machine_cpu_s = (cpu1.busy - cpu0.busy) as f64 / tck;
     let runner_cpu_s = self1.saturating_sub(self0) as f64 / tck;
     Ok(Observed {
@@ -243,7 +255,7 @@ pub fn run(cmds: &[Cmd], scratch: &Path, probe: &Probe, dbs: &[&str]) -> Result<
             // the sampler never saw. Each of our backends may have run one interval unseen.
             let allowance = share.ours_seen as f64 * probe.every.as_secs_f64();
             let seen = (share.ours + share.background) as f64 / tck;
-            (server_cpu_s - seen - allowance).max(0.0)
+            (server_cpu_s - mysqld_cpu_s - seen - allowance).max(0.0)
         },
         iowait_s: (cpu1.iowait - cpu0.iowait) as f64 / tck,
         exit_ok,
@@ -293,6 +305,7 @@ struct ServerShare {
 struct Watch<'a> {
     roots: &'a [u32],
     postmaster: u32,
+    mysqld: u32,
     start: Instant,
     every: Duration,
     tck: f64,
@@ -327,7 +340,10 @@ fn sample(w: &Watch<'_>, stop: &AtomicBool) -> Sampled {
         let snap = Snapshot::take();
         let t = w.start.elapsed().as_secs_f64();
         let client = snap.tree_ticks(w.roots) as f64 / w.tck;
-        let server = snap.server_ticks(w.postmaster).saturating_sub(w.server0) as f64 / w.tck;
+        let server = snap
+            .servers_ticks(w.postmaster, w.mysqld)
+            .saturating_sub(w.server0) as f64
+            / w.tck;
         let busy = CpuStat::read()
             .map(|c| (c.busy - w.cpu0.busy) as f64 / w.tck)
             .unwrap_or(f64::NAN);
@@ -349,7 +365,11 @@ fn sample(w: &Watch<'_>, stop: &AtomicBool) -> Sampled {
                 }
             }
         }
-        for pid in snap.children.get(&w.postmaster).into_iter().flatten() {
+        let backends = snap
+            .children
+            .get(&w.postmaster)
+            .filter(|_| w.postmaster != 0);
+        for pid in backends.into_iter().flatten() {
             let Some(p) = snap.procs.get(pid) else {
                 continue;
             };
@@ -398,6 +418,9 @@ fn sample(w: &Watch<'_>, stop: &AtomicBool) -> Sampled {
 
 /// True while a backend of `dbs` runs, or any server process has exited unreaped.
 fn ours_alive(postmaster: u32, dbs: &[&str]) -> bool {
+    if postmaster == 0 {
+        return false;
+    }
     let snap = Snapshot::take();
     snap.children
         .get(&postmaster)
@@ -525,6 +548,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("haul-e2e-test-{}", std::process::id()));
         let mut probe = Probe {
             postmaster: 0,
+            mysqld: 0,
             every: Duration::from_millis(5),
             tck: 100.0,
             page_kib: 4,

@@ -185,6 +185,27 @@ impl Snapshot {
             .unwrap_or(0);
         pm.own + pm.reaped + live
     }
+
+    /// CPU ticks of one process (all its threads) with its reaped children; 0 if absent.
+    pub fn proc_ticks(&self, pid: u32) -> u64 {
+        self.procs.get(&pid).map_or(0, |s| s.own + s.reaped)
+    }
+
+    /// CPU ticks of the servers of a measurement: the PostgreSQL postmaster's tree (0: none)
+    /// and the MySQL server process (0: none).
+    pub fn servers_ticks(&self, postmaster: u32, mysqld: u32) -> u64 {
+        let pg = if postmaster == 0 {
+            0
+        } else {
+            self.server_ticks(postmaster)
+        };
+        let my = if mysqld == 0 {
+            0
+        } else {
+            self.proc_ticks(mysqld)
+        };
+        pg + my
+    }
 }
 
 /// CPU ticks of this process (the runner and its sampler thread).

@@ -12,7 +12,7 @@ use crate::Sample;
 pub const WALL_TARGET: f64 = 1.25;
 
 /// Which haul variant is set against which baselines (numerator, denominator).
-pub const PAIRS: [(&str, &str); 8] = [
+pub const PAIRS: [(&str, &str); 14] = [
     ("haul", "copy"),
     ("haul", "copy2"),
     ("haul", "pg_dump"),
@@ -21,13 +21,25 @@ pub const PAIRS: [(&str, &str); 8] = [
     ("haul_load", "copy_from"),
     ("haul_load", "copy_from_pk"),
     ("haul_copy", "pgcopydb"),
+    ("haul_my_dump", "mydumper"),
+    ("haul_my_dump", "mydumper_c"),
+    ("haul_my_dump", "mydumper_rows"),
+    ("haul_my_load", "myloader"),
+    ("haul_my_load", "myloader_rows"),
+    ("haul_my_copy", "pgloader"),
 ];
 
+/// DESIGN.md §7: MySQL → PostgreSQL at least this many times faster than pgloader.
+pub const PGLOADER_SPEEDUP: f64 = 3.0;
+
 /// The haul variants, each with the command it measures.
-const HAUL_VARIANTS: [(&str, &str); 3] = [
+const HAUL_VARIANTS: [(&str, &str); 6] = [
     ("haul", "haul dump"),
     ("haul_load", "haul load"),
     ("haul_copy", "haul copy"),
+    ("haul_my_dump", "haul dump (MySQL)"),
+    ("haul_my_load", "haul load (MySQL)"),
+    ("haul_my_copy", "haul copy (MySQL → PostgreSQL)"),
 ];
 
 /// DESIGN.md §7: peak RSS under 64 MiB + 64 MiB per job.
@@ -226,6 +238,21 @@ pub fn targets(samples: &[Sample], ratios: &[Ratio], jobs: u16) -> Vec<Target> {
                 "< 1.00×".into(),
                 r.of_medians < 1.0,
             ),
+            ("haul_my_dump", "mydumper") => (
+                format!("MySQL dump faster than mydumper -t {jobs}"),
+                "< 1.00×".into(),
+                r.of_medians < 1.0,
+            ),
+            ("haul_my_load", "myloader") => (
+                format!("MySQL load faster than myloader -t {jobs}"),
+                "< 1.00×".into(),
+                r.of_medians < 1.0,
+            ),
+            ("haul_my_copy", "pgloader") => (
+                format!("MySQL → PostgreSQL ≥ {PGLOADER_SPEEDUP}× faster than pgloader"),
+                format!("≤ {:.2}×", 1.0 / PGLOADER_SPEEDUP),
+                r.of_medians <= 1.0 / PGLOADER_SPEEDUP,
+            ),
             _ => continue,
         };
         out.push(Target {
@@ -310,6 +337,13 @@ pub fn markdown(
     s.push_str("| variant | scale | n (clean/total) | wall s median | min–max | client CPU s | server CPU s | peak RSS MiB | output MB | rows |\n");
     s.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for x in summaries {
+        if x.n_used == 0 {
+            s.push_str(&format!(
+                "| {} | {} | {}/{} | failed (see below) | - | - | - | - | - | - |\n",
+                x.variant, x.scale, x.n_clean, x.n_total
+            ));
+            continue;
+        }
         s.push_str(&format!(
             "| {} | {} | {}/{}{} | {:.2} | {:.2}–{:.2} | {:.1} | {:.1} | {:.1} | {} | {} |\n",
             x.variant,
@@ -375,6 +409,51 @@ pub fn markdown(
     s
 }
 
+/// Failed runs (with the error and the tail of their stderr) and variants not measured, as
+/// Markdown; empty if there were none.
+pub fn failures(samples: &[Sample], skipped: &[(String, String)]) -> String {
+    let mut s = String::new();
+    let failed: Vec<&Sample> = samples.iter().filter(|s| !s.observed.exit_ok).collect();
+    if !failed.is_empty() {
+        s.push_str("\nFailed runs (left out of the figures):\n\n");
+        for f in failed {
+            s.push_str(&format!(
+                "- `{}` (scale {}, {} rep {}, try {}):\n\n```text\n{}\n```\n",
+                f.variant,
+                f.scale,
+                f.kind,
+                f.rep,
+                f.attempt,
+                f.observed.error.as_deref().unwrap_or("(no message)").trim()
+            ));
+        }
+    }
+    if !skipped.is_empty() {
+        s.push_str("\nNot measured:\n\n");
+        for (v, why) in skipped {
+            s.push_str(&format!("- `{v}`:\n\n```text\n{}\n```\n", why.trim()));
+        }
+    }
+    let noisy: Vec<String> = samples
+        .iter()
+        .filter_map(|s| {
+            let f = s.foreign_sessions.as_ref().filter(|f| !f.is_empty())?;
+            Some(format!(
+                "- `{}` rep {} try {}: {}\n",
+                s.variant,
+                s.rep,
+                s.attempt,
+                f.join("; ")
+            ))
+        })
+        .collect();
+    if !noisy.is_empty() {
+        s.push_str("\nMySQL sessions of other jobs seen during a run (marked noisy):\n\n");
+        s.push_str(&noisy.concat());
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -424,6 +503,7 @@ mod tests {
             chunk_seconds: None,
             rows_ok: None,
             pk_tables: None,
+            foreign_sessions: None,
         }
     }
 
@@ -475,6 +555,43 @@ mod tests {
                 .any(|t| t.name.starts_with("load wall") && !t.holds)
         );
         assert!(t.iter().any(|t| t.name.starts_with("haul copy: peak RSS")));
+    }
+
+    #[test]
+    fn mysql_targets_and_failures() {
+        let mut failed = sample("haul_my_load", 0, 0.1, false);
+        failed.observed.exit_ok = false;
+        failed.observed.error = Some("exit 2\nnot supported yet".into());
+        let samples = [
+            sample("haul_my_copy", 0, 10.0, false),
+            sample("pgloader", 0, 40.0, false),
+            sample("haul_my_dump", 0, 10.0, false),
+            sample("mydumper", 0, 8.0, false),
+            sample("myloader", 0, 8.0, false),
+            failed,
+        ];
+        let sums = summarize(&samples);
+        let r = ratios(&samples, &sums);
+        let t = targets(&samples, &r, 2);
+        let held: Vec<(&str, bool)> = t
+            .iter()
+            .filter(|t| t.name.starts_with("MySQL"))
+            .map(|t| (t.limit.as_str(), t.holds))
+            .collect();
+        // 10/40 = 0.25 ≤ 1/3 holds; 10/8 misses; no ratio for the failed load.
+        assert_eq!(held, [("< 1.00×", false), ("≤ 0.33×", true)]);
+        let md = markdown(&sums, &r, &t, &[]);
+        assert!(
+            md.contains("| haul_my_load | 1 | 0/1 | failed (see below) |"),
+            "{md}"
+        );
+        let f = failures(&samples, &[("myloader_rows".into(), "no dump".into())]);
+        assert!(
+            f.contains("`haul_my_load`") && f.contains("not supported yet"),
+            "{f}"
+        );
+        assert!(f.contains("Not measured") && f.contains("no dump"), "{f}");
+        assert!(failures(&samples[..2], &[]).is_empty());
     }
 
     #[test]

@@ -198,7 +198,8 @@ pub async fn connect(url: &str) -> Result<Client> {
     Ok(client)
 }
 
-fn marker(table: &str, scale: f64, rows: u64) -> String {
+/// The table comment a finished load leaves (also on MariaDB, see e2e/tpch_mysql.rs).
+pub fn marker(table: &str, scale: f64, rows: u64) -> String {
     format!("haul-bench: tpchgen 4.0 {table} scale={scale} rows={rows}")
 }
 
@@ -464,8 +465,8 @@ async fn copy_part(
 }
 
 /// Formats one part's rows as CSV (tpchgen's own formatters, which quote the free-text
-/// columns) in ~1 MiB buffers.
-fn generate(
+/// columns) in ~1 MiB buffers of whole lines.
+pub fn generate(
     table: &str,
     scale: f64,
     part: i32,
