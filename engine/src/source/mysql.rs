@@ -350,6 +350,39 @@ fn zero_date(v: &Value) -> String {
     )
 }
 
+/// The unscaled value of a DECIMAL's text (`-12.30` at scale 2 → -1230) without allocating;
+/// `None` when the text is not a decimal of that scale or does not fit an i128.
+fn decimal_i128(text: &[u8], scale: i8) -> Option<i128> {
+    let (neg, body) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let scale = u32::try_from(scale).ok()?;
+    let mut v: i128 = 0;
+    let mut frac: Option<u32> = None;
+    let mut digits = 0;
+    for &b in body {
+        match b {
+            b'0'..=b'9' => {
+                v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+                digits += 1;
+                if let Some(f) = frac.as_mut() {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    let frac = frac.unwrap_or(0);
+    if digits == 0 || frac > scale {
+        return None;
+    }
+    v = v.checked_mul(10i128.checked_pow(scale - frac)?)?;
+    Some(if neg { -v } else { v })
+}
+
 /// Unscaled digits of a DECIMAL's text (`-12.30` at scale 2 → `-1230`).
 fn decimal_digits(text: &str, scale: i8) -> Result<String, String> {
     let (neg, body) = match text.strip_prefix('-') {
@@ -397,13 +430,14 @@ impl ColBuilder {
                 _ => b.append_value(fit(v)?),
             },
             ColBuilder::D128(b, scale) => {
-                let text = utf8(v)?;
-                let digits = decimal_digits(text, *scale)?;
-                b.append_value(
-                    digits
-                        .parse::<i128>()
-                        .map_err(|_| format!("`{text}` does not fit DECIMAL(38)"))?,
-                );
+                let raw = bytes(v)?;
+                let value = decimal_i128(raw, *scale).ok_or_else(|| {
+                    format!(
+                        "`{}` is not a DECIMAL of scale {scale} that fits DECIMAL(38)",
+                        String::from_utf8_lossy(raw)
+                    )
+                })?;
+                b.append_value(value);
                 return Ok(16);
             }
             ColBuilder::D256(b, scale) => {
@@ -535,6 +569,19 @@ impl ColBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_text_to_unscaled_i128() {
+        assert_eq!(decimal_i128(b"-12.30", 2), Some(-1230));
+        assert_eq!(decimal_i128(b"7", 3), Some(7000));
+        assert_eq!(decimal_i128(b"0.05", 2), Some(5));
+        assert_eq!(decimal_i128(b"1.234", 2), None);
+        assert_eq!(decimal_i128(b"1e5", 0), None);
+        assert_eq!(decimal_i128(b"", 0), None);
+        assert_eq!(decimal_i128(b"1.2.3", 2), None);
+        let max = "9".repeat(38);
+        assert_eq!(decimal_i128(max.as_bytes(), 0), Some(10i128.pow(38) - 1));
+    }
 
     #[test]
     fn decimal_text_to_unscaled_digits() {
