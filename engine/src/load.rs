@@ -115,6 +115,93 @@ impl LoadReport {
     }
 }
 
+/// What a rerun does with a job the target already has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rerun {
+    /// Finished, and the run does not ask to redo it: report and do nothing.
+    AlreadyDone,
+    /// Forget the job and start over: it finished and `replace`/`truncate` asks to redo it, or
+    /// it did not finish and resuming would skip the replacing or emptying of the tables.
+    StartOver,
+    /// Unfinished: carry on where it stopped.
+    Resume,
+}
+
+/// The rule for a job in `phase` run again with `if_exists`.
+pub(crate) fn rerun(phase: &str, if_exists: IfExists) -> Rerun {
+    let again = matches!(if_exists, IfExists::Replace | IfExists::Truncate);
+    match (phase == "done", again) {
+        (true, false) => Rerun::AlreadyDone,
+        (_, true) => Rerun::StartOver,
+        (false, false) => Rerun::Resume,
+    }
+}
+
+/// The warning for an unfinished job that `replace`/`truncate` starts over.
+pub(crate) fn start_over_warning(job: &str) -> Event {
+    Event::Warning {
+        message: format!("job {job} did not finish; --if-exists replace/truncate starts it over"),
+    }
+}
+
+/// Announces a load from a dump directory (progress by the dump's recorded rows, the resume
+/// warning) and returns its progress.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn announce_load(
+    observer: &dyn Observer,
+    dir: &Path,
+    target: String,
+    manifest: &Manifest,
+    tables: &[TablePlan],
+    done: &BTreeMap<String, ChunkRecord>,
+    replay: &crate::manifest::Replay,
+    resumed: bool,
+    jobs: usize,
+    job: &str,
+) -> Arc<Progress> {
+    let rows_of = |t: &TablePlan| -> u64 {
+        t.chunks
+            .iter()
+            .filter_map(|c| replay.done.get(&c.id))
+            .map(|r| r.rows)
+            .sum()
+    };
+    let progress = runner::announce(
+        observer,
+        tables,
+        done,
+        runner::Announce {
+            command: "load",
+            source: dir.display().to_string(),
+            target,
+            snapshot: manifest.snapshots.first().map(|s| s.id.clone()),
+            resumed,
+            jobs,
+            rows: &rows_of,
+        },
+    );
+    if resumed && !done.is_empty() {
+        observer.event(&Event::Warning {
+            message: format!(
+                "resuming job {job}: {} chunk(s) are already in the target and are skipped",
+                done.len()
+            ),
+        });
+    }
+    progress
+}
+
+/// What the dump's journal recorded per chunk, `(rows, checksum)`, checked before each commit.
+pub(crate) fn expected_digests(
+    replay: &crate::manifest::Replay,
+) -> BTreeMap<String, (u64, String)> {
+    replay
+        .done
+        .iter()
+        .map(|(k, r)| (k.clone(), (r.rows, r.checksum.clone())))
+        .collect()
+}
+
 /// The job id of loading this dump: the same dump into the same target is one job, resumed.
 pub fn job_id(m: &Manifest) -> String {
     let id = format!(
@@ -167,33 +254,28 @@ pub async fn load(
     target::ensure_journal(&client).await?;
     let job = job_id(&manifest);
     let mut existing_job = target::find_job(&client, &job).await?;
-    if let Some(j) = &existing_job
-        && j.phase == "done"
-    {
-        if matches!(opts.if_exists, IfExists::Error | IfExists::Append) {
-            return Ok(LoadReport::nothing_to_do(
-                &format!(
-                    "this dump was already loaded into the target (job {job}, started {})",
-                    j.started_at
-                ),
-                &*observer,
-                manifest.not_recreated.clone(),
-                started,
-            ));
+    if let Some(j) = &existing_job {
+        match rerun(&j.phase, opts.if_exists) {
+            Rerun::AlreadyDone => {
+                return Ok(LoadReport::nothing_to_do(
+                    &format!(
+                        "this dump was already loaded into the target (job {job}, started {})",
+                        j.started_at
+                    ),
+                    &*observer,
+                    manifest.not_recreated.clone(),
+                    started,
+                ));
+            }
+            Rerun::StartOver => {
+                if j.phase != "done" {
+                    observer.event(&start_over_warning(&job));
+                }
+                target::forget_job(&client, &job).await?;
+                existing_job = None;
+            }
+            Rerun::Resume => {}
         }
-        target::forget_job(&client, &job).await?;
-        existing_job = None;
-    }
-    if existing_job.is_some() && matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate) {
-        // An unfinished job run with --if-exists replace/truncate starts over: the tables are
-        // replaced or emptied again (resuming would skip that and mix in what was there).
-        observer.event(&Event::Warning {
-            message: format!(
-                "job {job} did not finish; --if-exists replace/truncate starts it over"
-            ),
-        });
-        target::forget_job(&client, &job).await?;
-        existing_job = None;
     }
     let resumed = existing_job.is_some();
     let created: HashSet<String> = match existing_job {
@@ -217,46 +299,25 @@ pub async fn load(
         }
         targets.push(tt);
     }
-    let rows_of = |t: &TablePlan| -> u64 {
-        t.chunks
-            .iter()
-            .filter_map(|c| replay.done.get(&c.id))
-            .map(|r| r.rows)
-            .sum()
-    };
-    let progress = runner::announce(
+    let progress = announce_load(
         &*observer,
+        dir,
+        dst.to_string(),
+        &manifest,
         &tables,
         &done,
-        runner::Announce {
-            command: "load",
-            source: dir.display().to_string(),
-            target: dst.to_string(),
-            snapshot: manifest.snapshots.first().map(|s| s.id.clone()),
-            resumed,
-            jobs: opts.jobs,
-            rows: &rows_of,
-        },
+        &replay,
+        resumed,
+        opts.jobs,
+        &job,
     );
-    if resumed && !done.is_empty() {
-        observer.event(&Event::Warning {
-            message: format!(
-                "resuming job {job}: {} chunk(s) are already in the target and are skipped",
-                done.len()
-            ),
-        });
-    }
     let tables = Arc::new(tables);
     let work = LoadWork {
         dir: dir.to_path_buf(),
         dst: dst.clone(),
         job: job.clone(),
         targets,
-        expected: replay
-            .done
-            .iter()
-            .map(|(k, r)| (k.clone(), (r.rows, r.checksum.clone())))
-            .collect(),
+        expected: expected_digests(&replay),
         progress: progress.clone(),
     };
     let outcome = runner::run(
@@ -732,5 +793,20 @@ impl ChunkWork for LoadWork {
         );
         let (read, write) = tokio::join!(read, write);
         runner::chunk_outcome(read, write)
+    }
+}
+
+#[cfg(test)]
+mod rerun_tests {
+    use super::*;
+
+    #[test]
+    fn reruns_follow_the_if_exists_mode() {
+        assert_eq!(rerun("done", IfExists::Error), Rerun::AlreadyDone);
+        assert_eq!(rerun("done", IfExists::Append), Rerun::AlreadyDone);
+        assert_eq!(rerun("done", IfExists::Replace), Rerun::StartOver);
+        assert_eq!(rerun("data", IfExists::Truncate), Rerun::StartOver);
+        assert_eq!(rerun("data", IfExists::Error), Rerun::Resume);
+        assert_eq!(rerun("post", IfExists::Append), Rerun::Resume);
     }
 }

@@ -16,7 +16,7 @@ use crate::dump::{PooledConn, bare_manifest, now_utc, source_fingerprint};
 use crate::endpoint::{Endpoint, MyEndpoint, PgEndpoint};
 use crate::error::{EngineError, Result};
 use crate::events::{Event, Observer, Progress};
-use crate::load::{IfExists, LoadReport, finish_job, target_table};
+use crate::load::{LoadReport, Rerun, finish_job, rerun, target_table};
 use crate::manifest::{ChunkRecord, DumpSettings, Fingerprint, Manifest};
 use crate::mysql::open::{MyOpened, open_run, schema_fingerprint};
 use crate::mysql::planner::ZeroDates;
@@ -133,15 +133,17 @@ async fn run(
             crate::pg::target::ensure_journal(&client).await?;
             let mut existing = crate::pg::target::find_job(&client, &job).await?;
             if let Some(j) = &existing {
-                let again = matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate);
-                if j.phase == "done" && !again {
-                    return Ok(not_done(format!(
-                        "this copy was already done into the target (job {job})"
-                    )));
-                }
-                if again || j.phase == "done" {
-                    crate::pg::target::forget_job(&client, &job).await?;
-                    existing = None;
+                match rerun(&j.phase, opts.if_exists) {
+                    Rerun::AlreadyDone => {
+                        return Ok(not_done(format!(
+                            "this copy was already done into the target (job {job})"
+                        )));
+                    }
+                    Rerun::StartOver => {
+                        crate::pg::target::forget_job(&client, &job).await?;
+                        existing = None;
+                    }
+                    Rerun::Resume => {}
                 }
             }
             let resumed = existing.is_some();
@@ -212,15 +214,17 @@ async fn run(
             crate::mysql::target::ensure_journal(&mut conn).await?;
             let mut existing = crate::mysql::target::find_job(&mut conn, &job).await?;
             if let Some(j) = &existing {
-                let again = matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate);
-                if j.phase == "done" && !again {
-                    return Ok(not_done(format!(
-                        "this copy was already done into the target (job {job})"
-                    )));
-                }
-                if again || j.phase == "done" {
-                    crate::mysql::load::forget_job(&mut conn, &job).await?;
-                    existing = None;
+                match rerun(&j.phase, opts.if_exists) {
+                    Rerun::AlreadyDone => {
+                        return Ok(not_done(format!(
+                            "this copy was already done into the target (job {job})"
+                        )));
+                    }
+                    Rerun::StartOver => {
+                        crate::mysql::load::forget_job(&mut conn, &job).await?;
+                        existing = None;
+                    }
+                    Rerun::Resume => {}
                 }
             }
             let resumed = existing.as_ref().is_some_and(|j| j.phase != "schema");
@@ -534,18 +538,20 @@ pub async fn copy_from_pg(
         crate::mysql::target::ensure_journal(&mut conn).await?;
         let mut existing = crate::mysql::target::find_job(&mut conn, &job).await?;
         if let Some(j) = &existing {
-            let again = matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate);
-            if j.phase == "done" && !again {
+            match rerun(&j.phase, opts.if_exists) {
+                Rerun::AlreadyDone => {
                 return Ok(LoadReport::nothing_to_do(
                     &format!("this copy was already done into the target (job {job})"),
                     &*observer,
                     opened.catalog.not_recreated.clone(),
                     started,
                 ));
-            }
-            if again || j.phase == "done" {
-                crate::mysql::load::forget_job(&mut conn, &job).await?;
-                existing = None;
+                }
+                Rerun::StartOver => {
+                    crate::mysql::load::forget_job(&mut conn, &job).await?;
+                    existing = None;
+                }
+                Rerun::Resume => {}
             }
         }
         let resumed = existing.as_ref().is_some_and(|j| j.phase != "schema");

@@ -24,7 +24,10 @@ use crate::dump::summarize;
 use crate::endpoint::MyEndpoint;
 use crate::error::{EngineError, Result, my_message};
 use crate::events::{Event, Observer, Progress};
-use crate::load::{IfExists, LoadOptions, LoadReport, job_id, loadable_tables};
+use crate::load::{
+    IfExists, LoadOptions, LoadReport, Rerun, announce_load, expected_digests, job_id,
+    loadable_tables, rerun, start_over_warning,
+};
 use crate::manifest::{ChunkRecord, Journal, Manifest};
 use crate::mysql::ddl::{alter, split_create};
 use crate::mysql::target::{self, connect_target};
@@ -68,30 +71,25 @@ pub async fn load(
     target::ensure_journal(&mut conn).await?;
     let job = job_id(&manifest);
     let mut existing_job = target::find_job(&mut conn, &job).await?;
-    if let Some(j) = &existing_job
-        && j.phase == "done"
-    {
-        if matches!(opts.if_exists, IfExists::Error | IfExists::Append) {
-            return Ok(LoadReport::nothing_to_do(
-                &format!("this dump was already loaded into the target (job {job})"),
-                &*observer,
-                manifest.not_recreated.clone(),
-                started,
-            ));
+    if let Some(j) = &existing_job {
+        match rerun(&j.phase, opts.if_exists) {
+            Rerun::AlreadyDone => {
+                return Ok(LoadReport::nothing_to_do(
+                    &format!("this dump was already loaded into the target (job {job})"),
+                    &*observer,
+                    manifest.not_recreated.clone(),
+                    started,
+                ));
+            }
+            Rerun::StartOver => {
+                if j.phase != "done" {
+                    observer.event(&start_over_warning(&job));
+                }
+                forget_job(&mut conn, &job).await?;
+                existing_job = None;
+            }
+            Rerun::Resume => {}
         }
-        forget_job(&mut conn, &job).await?;
-        existing_job = None;
-    }
-    if existing_job.is_some() && matches!(opts.if_exists, IfExists::Replace | IfExists::Truncate) {
-        // An unfinished job run with --if-exists replace/truncate starts over: the tables are
-        // replaced or emptied again (resuming would skip that and mix in what was there).
-        observer.event(&Event::Warning {
-            message: format!(
-                "job {job} did not finish; --if-exists replace/truncate starts it over"
-            ),
-        });
-        forget_job(&mut conn, &job).await?;
-        existing_job = None;
     }
     let resumed = existing_job.is_some();
     let created: HashSet<String> = match existing_job {
@@ -120,46 +118,25 @@ pub async fn load(
         .iter()
         .map(|t| MyTargetTable::new(t, &t.name))
         .collect();
-    let rows_of = |t: &TablePlan| -> u64 {
-        t.chunks
-            .iter()
-            .filter_map(|c| replay.done.get(&c.id))
-            .map(|r| r.rows)
-            .sum()
-    };
-    let progress = runner::announce(
+    let progress = announce_load(
         &*observer,
+        dir,
+        dst.to_string(),
+        &manifest,
         &tables,
         &done,
-        runner::Announce {
-            command: "load",
-            source: dir.display().to_string(),
-            target: dst.to_string(),
-            snapshot: manifest.snapshots.first().map(|s| s.id.clone()),
-            resumed,
-            jobs: opts.jobs,
-            rows: &rows_of,
-        },
+        &replay,
+        resumed,
+        opts.jobs,
+        &job,
     );
-    if resumed && !done.is_empty() {
-        observer.event(&Event::Warning {
-            message: format!(
-                "resuming job {job}: {} chunk(s) are already in the target and are skipped",
-                done.len()
-            ),
-        });
-    }
     let tables = Arc::new(tables);
     let work = MyLoadWork {
         dir: dir.to_path_buf(),
         dst: dst.clone(),
         job: job.clone(),
         targets,
-        expected: replay
-            .done
-            .iter()
-            .map(|(k, r)| (k.clone(), (r.rows, r.checksum.clone())))
-            .collect(),
+        expected: expected_digests(&replay),
         progress: progress.clone(),
     };
     let outcome = runner::run(
