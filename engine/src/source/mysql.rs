@@ -133,6 +133,9 @@ fn value_error(table: &TablePlan, chunk: &ChunkSpec, e: FormatError) -> EngineEr
 struct RowBuilder {
     schema: SchemaRef,
     cols: Vec<ColBuilder>,
+    /// Each column's name and kind, to make the next batch's builders.
+    kinds: Vec<(String, Option<MyKind>)>,
+    null: bool,
     names: Vec<String>,
     key: Vec<usize>,
     rows: usize,
@@ -161,65 +164,88 @@ enum ColBuilder {
     Geometry(BinaryBuilder, u32),
 }
 
+/// Rows the builders of a chunk's first batch are sized for; later batches are sized like the
+/// batch before them, so a full batch grows no buffer.
+const FIRST_BATCH_ROWS: usize = 1024;
+
+/// Empty builders for columns of `kinds`, with room for `rows` rows.
+fn builders(
+    kinds: &[(String, Option<MyKind>)],
+    null: bool,
+    rows: usize,
+) -> Result<Vec<ColBuilder>, FormatError> {
+    let text = || StringBuilder::with_capacity(rows, rows * 16);
+    let binary = || BinaryBuilder::with_capacity(rows, rows * 16);
+    kinds
+        .iter()
+        .map(|(name, kind)| {
+            let kind = kind.as_ref().ok_or_else(|| {
+                FormatError::Unsupported(format!("column `{name}` has no MySQL kind"))
+            })?;
+            Ok(match kind {
+                MyKind::Int { bytes, unsigned } => match (bytes, unsigned) {
+                    (1, false) => ColBuilder::I8(Int8Builder::with_capacity(rows)),
+                    (1, true) => ColBuilder::U8(UInt8Builder::with_capacity(rows)),
+                    (2, false) => ColBuilder::I16(Int16Builder::with_capacity(rows)),
+                    (2, true) => ColBuilder::U16(UInt16Builder::with_capacity(rows)),
+                    (3 | 4, false) => ColBuilder::I32(Int32Builder::with_capacity(rows)),
+                    (3 | 4, true) => ColBuilder::U32(UInt32Builder::with_capacity(rows)),
+                    (_, false) => ColBuilder::I64(Int64Builder::with_capacity(rows)),
+                    (_, true) => ColBuilder::U64(UInt64Builder::with_capacity(rows)),
+                },
+                MyKind::Year => ColBuilder::I16(Int16Builder::with_capacity(rows)),
+                MyKind::Bit { .. } => ColBuilder::U64(UInt64Builder::with_capacity(rows)),
+                MyKind::Decimal { precision, scale } if *precision <= 38 => ColBuilder::D128(
+                    Decimal128Builder::with_capacity(rows)
+                        .with_precision_and_scale((*precision).max(1), *scale)?,
+                    *scale,
+                ),
+                MyKind::Decimal { precision, scale } => ColBuilder::D256(
+                    Decimal256Builder::with_capacity(rows)
+                        .with_precision_and_scale(*precision, *scale)?,
+                    *scale,
+                ),
+                MyKind::Float => ColBuilder::F32(Float32Builder::with_capacity(rows)),
+                MyKind::Double => ColBuilder::F64(Float64Builder::with_capacity(rows)),
+                MyKind::Text | MyKind::Enum { .. } | MyKind::Json => ColBuilder::Text(text()),
+                MyKind::Binary => ColBuilder::Binary(binary()),
+                MyKind::Set { .. } => {
+                    ColBuilder::Set(ListBuilder::with_capacity(StringBuilder::new(), rows))
+                }
+                MyKind::Date => ColBuilder::Date(Date32Builder::with_capacity(rows), null),
+                MyKind::DateTime => {
+                    ColBuilder::Stamp(TimestampMicrosecondBuilder::with_capacity(rows), null)
+                }
+                MyKind::Timestamp => ColBuilder::Stamp(
+                    TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+                    null,
+                ),
+                MyKind::Time => ColBuilder::Time(DurationMicrosecondBuilder::with_capacity(rows)),
+                MyKind::Geometry { srid } => ColBuilder::Geometry(binary(), *srid),
+                other => {
+                    return Err(FormatError::Unsupported(format!(
+                        "column `{name}`: no reader for {other:?}"
+                    )));
+                }
+            })
+        })
+        .collect()
+}
+
 impl RowBuilder {
     fn try_new(table: &TablePlan, zero_dates: ZeroDates) -> Result<Self, FormatError> {
         let null = zero_dates == ZeroDates::Null;
-        let cols = table
+        let kinds: Vec<(String, Option<MyKind>)> = table
             .columns
             .iter()
-            .map(|c| {
-                let kind = c.mysql.as_ref().ok_or_else(|| {
-                    FormatError::Unsupported(format!("column `{}` has no MySQL kind", c.name))
-                })?;
-                Ok(match kind {
-                    MyKind::Int { bytes, unsigned } => match (bytes, unsigned) {
-                        (1, false) => ColBuilder::I8(Int8Builder::new()),
-                        (1, true) => ColBuilder::U8(UInt8Builder::new()),
-                        (2, false) => ColBuilder::I16(Int16Builder::new()),
-                        (2, true) => ColBuilder::U16(UInt16Builder::new()),
-                        (3 | 4, false) => ColBuilder::I32(Int32Builder::new()),
-                        (3 | 4, true) => ColBuilder::U32(UInt32Builder::new()),
-                        (_, false) => ColBuilder::I64(Int64Builder::new()),
-                        (_, true) => ColBuilder::U64(UInt64Builder::new()),
-                    },
-                    MyKind::Year => ColBuilder::I16(Int16Builder::new()),
-                    MyKind::Bit { .. } => ColBuilder::U64(UInt64Builder::new()),
-                    MyKind::Decimal { precision, scale } if *precision <= 38 => ColBuilder::D128(
-                        Decimal128Builder::new()
-                            .with_precision_and_scale((*precision).max(1), *scale)?,
-                        *scale,
-                    ),
-                    MyKind::Decimal { precision, scale } => ColBuilder::D256(
-                        Decimal256Builder::new().with_precision_and_scale(*precision, *scale)?,
-                        *scale,
-                    ),
-                    MyKind::Float => ColBuilder::F32(Float32Builder::new()),
-                    MyKind::Double => ColBuilder::F64(Float64Builder::new()),
-                    MyKind::Text | MyKind::Enum { .. } | MyKind::Json => {
-                        ColBuilder::Text(StringBuilder::new())
-                    }
-                    MyKind::Binary => ColBuilder::Binary(BinaryBuilder::new()),
-                    MyKind::Set { .. } => ColBuilder::Set(ListBuilder::new(StringBuilder::new())),
-                    MyKind::Date => ColBuilder::Date(Date32Builder::new(), null),
-                    MyKind::DateTime => ColBuilder::Stamp(TimestampMicrosecondBuilder::new(), null),
-                    MyKind::Timestamp => ColBuilder::Stamp(
-                        TimestampMicrosecondBuilder::new().with_timezone("UTC"),
-                        null,
-                    ),
-                    MyKind::Time => ColBuilder::Time(DurationMicrosecondBuilder::new()),
-                    MyKind::Geometry { srid } => ColBuilder::Geometry(BinaryBuilder::new(), *srid),
-                    other => {
-                        return Err(FormatError::Unsupported(format!(
-                            "column `{}`: no reader for {other:?}",
-                            c.name
-                        )));
-                    }
-                })
-            })
-            .collect::<Result<Vec<_>, FormatError>>()?;
+            .map(|c| (c.name.clone(), c.mysql.clone()))
+            .collect();
+        let cols = builders(&kinds, null, FIRST_BATCH_ROWS)?;
         Ok(Self {
             schema: table.schema_ref(),
             cols,
+            kinds,
+            null,
             names: table.columns.iter().map(|c| c.name.clone()).collect(),
             key: table
                 .key
@@ -275,6 +301,8 @@ impl RowBuilder {
 
     fn finish(&mut self) -> Result<RecordBatch, FormatError> {
         let arrays: Vec<ArrayRef> = self.cols.iter_mut().map(ColBuilder::finish).collect();
+        // Finished builders keep no buffers: size the next batch's like this one.
+        self.cols = builders(&self.kinds, self.null, self.rows.max(FIRST_BATCH_ROWS))?;
         self.rows = 0;
         self.bytes = 0;
         Ok(RecordBatch::try_new(self.schema.clone(), arrays)?)
