@@ -5,6 +5,7 @@
 //! after `End`: a channel closed without it means the read failed, and the sink rolls back.
 
 pub mod mysql;
+mod mywire;
 pub mod parquet;
 pub mod pg;
 

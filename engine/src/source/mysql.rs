@@ -3,7 +3,9 @@
 //! The chunk's `SELECT` runs as a prepared statement, so values arrive in the binary protocol
 //! (integers, floats and temporals as numbers, not text), and rows are streamed one at a time
 //! into Arrow builders that are cut into batches bounded in rows and bytes: the result set is
-//! never buffered whole. The session zone is UTC, so TIMESTAMP values are UTC instants.
+//! never buffered whole. Each row packet is decoded in place ([`super::mywire`]) straight into
+//! the builders, with no per-value allocation. The session zone is UTC, so TIMESTAMP values are
+//! UTC instants.
 
 use std::sync::Arc;
 
@@ -17,8 +19,8 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::SchemaRef;
 use haul_formats::FormatError;
 use haul_formats::mytypes::MyKind;
+use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Value};
 use tokio::sync::mpsc;
 
 use crate::error::{EngineError, Result};
@@ -26,6 +28,7 @@ use crate::events::TableProgress;
 use crate::mysql::planner::{ZeroDates, chunk_predicate};
 use crate::mysql::{qualified, quote_ident};
 use crate::plan::{ChunkSpec, TablePlan};
+use crate::source::mywire::{Cell, RowCursor, Wire};
 use crate::source::{BatchLimits, ChunkMsg};
 
 /// The `SELECT` that reads one chunk.
@@ -64,16 +67,19 @@ pub async fn read_chunk(
         .exec_iter(sql, ())
         .await
         .map_err(|e| EngineError::my(what(), e))?;
+    batch
+        .wires(result.columns_ref())
+        .map_err(|e| value_error(table, chunk, e))?;
     let mut rows = 0u64;
-    while let Some(row) = result
-        .next()
-        .await
-        .map_err(|e| EngineError::my(what(), e))?
-    {
-        let values = row.unwrap_raw();
-        batch
-            .push(values, rows)
-            .map_err(|e| value_error(table, chunk, e))?;
+    loop {
+        let pushed = result
+            .next_raw(|packet| batch.push(packet, rows))
+            .await
+            .map_err(|e| EngineError::my(what(), e))?;
+        match pushed {
+            None => break,
+            Some(r) => r.map_err(|e| value_error(table, chunk, e))?,
+        }
         if batch.rows >= limits.rows || batch.bytes >= limits.bytes {
             rows += send(&mut batch, chunk, tx, progress).await?;
         }
@@ -133,6 +139,8 @@ fn value_error(table: &TablePlan, chunk: &ChunkSpec, e: FormatError) -> EngineEr
 struct RowBuilder {
     schema: SchemaRef,
     cols: Vec<ColBuilder>,
+    /// How each column's values arrive in a result row.
+    wires: Vec<Wire>,
     /// Each column's name and kind, to make the next batch's builders.
     kinds: Vec<(String, Option<MyKind>)>,
     null: bool,
@@ -244,6 +252,7 @@ impl RowBuilder {
         Ok(Self {
             schema: table.schema_ref(),
             cols,
+            wires: Vec::new(),
             kinds,
             null,
             names: table.columns.iter().map(|c| c.name.clone()).collect(),
@@ -257,44 +266,78 @@ impl RowBuilder {
         })
     }
 
-    /// Appends one row; a value the column cannot hold names the column and the row's key.
-    fn push(&mut self, values: Vec<Option<Value>>, row: u64) -> Result<(), FormatError> {
-        if values.len() != self.cols.len() {
+    /// Takes each column's wire layout from the result set's column definitions.
+    fn wires(&mut self, columns: &[mysql_async::Column]) -> Result<(), FormatError> {
+        if columns.len() != self.cols.len() {
             return Err(FormatError::Malformed {
                 format: "MySQL result",
-                reason: format!("{} columns, expected {}", values.len(), self.cols.len()),
+                reason: format!("{} columns, expected {}", columns.len(), self.cols.len()),
             });
         }
-        for (i, v) in values.iter().enumerate() {
-            let v = v.as_ref().unwrap_or(&Value::NULL);
+        self.wires = columns
+            .iter()
+            .zip(&self.names)
+            .map(|(c, name)| {
+                Wire::of(c).ok_or_else(|| {
+                    FormatError::Unsupported(format!(
+                        "column `{name}`: the server sent type {:?}, which the binary protocol does not define",
+                        c.column_type()
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
+    /// Appends one row packet; a value the column cannot hold names the column and the row's
+    /// key. On error the builders may hold part of the row: the chunk fails as a whole.
+    fn push(&mut self, packet: &[u8], row: u64) -> Result<(), FormatError> {
+        let malformed = |e: crate::source::mywire::Malformed| FormatError::Malformed {
+            format: "MySQL binary row",
+            reason: format!("row {row}: {e}"),
+        };
+        let mut cursor = RowCursor::new(packet, self.cols.len()).map_err(malformed)?;
+        for i in 0..self.cols.len() {
+            let v = cursor.next(self.wires[i]).map_err(malformed)?;
             match self.cols[i].append(v) {
                 Ok(n) => self.bytes += n,
                 Err(reason) => {
                     return Err(FormatError::Value {
                         column: self.names[i].clone(),
                         row,
-                        key: self.key_text(&values),
+                        key: self.key_text(packet),
                         reason,
                         text_would_hold: false,
                     });
                 }
             }
         }
+        if !cursor.at_end() {
+            return Err(malformed(crate::source::mywire::Malformed {
+                column: self.cols.len(),
+                what: "bytes left after the last column",
+            }));
+        }
         self.rows += 1;
         Ok(())
     }
 
-    fn key_text(&self, values: &[Option<Value>]) -> Option<String> {
+    /// The row's key as `col=value, …`, decoded again from its packet (only for messages).
+    fn key_text(&self, packet: &[u8]) -> Option<String> {
         if self.key.is_empty() {
             return None;
         }
+        let mut cursor = RowCursor::new(packet, self.cols.len()).ok()?;
+        let cells: Vec<Cell> = self
+            .wires
+            .iter()
+            .map(|w| cursor.next(*w))
+            .collect::<Result<_, _>>()
+            .ok()?;
         let parts: Vec<String> = self
             .key
             .iter()
-            .map(|&i| {
-                let v = values[i].as_ref().unwrap_or(&Value::NULL);
-                format!("{}={}", self.names[i], v.as_sql(false))
-            })
+            .map(|&i| format!("{}={}", self.names[i], cells[i]))
             .collect();
         Some(parts.join(", "))
     }
@@ -309,11 +352,11 @@ impl RowBuilder {
     }
 }
 
-fn int(v: &Value) -> Result<i128, String> {
+fn int(v: Cell) -> Result<i128, String> {
     match v {
-        Value::Int(i) => Ok(i128::from(*i)),
-        Value::UInt(u) => Ok(i128::from(*u)),
-        Value::Bytes(b) => std::str::from_utf8(b)
+        Cell::Int(i) => Ok(i128::from(i)),
+        Cell::UInt(u) => Ok(i128::from(u)),
+        Cell::Bytes(b) => std::str::from_utf8(b)
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .ok_or_else(|| format!("`{}` is not an integer", String::from_utf8_lossy(b))),
@@ -321,19 +364,19 @@ fn int(v: &Value) -> Result<i128, String> {
     }
 }
 
-fn fit<T: TryFrom<i128>>(v: &Value) -> Result<T, String> {
+fn fit<T: TryFrom<i128>>(v: Cell) -> Result<T, String> {
     let i = int(v)?;
     T::try_from(i).map_err(|_| format!("{i} is out of the column's range"))
 }
 
-fn bytes(v: &Value) -> Result<&[u8], String> {
+fn bytes(v: Cell<'_>) -> Result<&[u8], String> {
     match v {
-        Value::Bytes(b) => Ok(b),
+        Cell::Bytes(b) => Ok(b),
         other => Err(format!("expected bytes, got {other:?}")),
     }
 }
 
-fn utf8(v: &Value) -> Result<&str, String> {
+fn utf8(v: Cell<'_>) -> Result<&str, String> {
     let b = bytes(v)?;
     simdutf8::basic::from_utf8(b).map_err(|_| {
         format!(
@@ -356,26 +399,23 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 
 /// A DATE/DATETIME value as (days since 1970, microseconds of the day); `None` for a zero or
 /// partial date (month or day 0).
-fn civil(v: &Value) -> Result<Option<(i64, i64)>, String> {
+fn civil(v: Cell) -> Result<Option<(i64, i64)>, String> {
     match v {
-        Value::Date(y, m, d, h, mi, s, us) => {
-            if *m == 0 || *d == 0 {
+        Cell::Date(y, m, d, h, mi, s, us) => {
+            if m == 0 || d == 0 {
                 return Ok(None);
             }
-            let days = days_from_civil(i64::from(*y), i64::from(*m), i64::from(*d));
-            let micros = ((i64::from(*h) * 60 + i64::from(*mi)) * 60 + i64::from(*s)) * 1_000_000
-                + i64::from(*us);
+            let days = days_from_civil(i64::from(y), i64::from(m), i64::from(d));
+            let micros = ((i64::from(h) * 60 + i64::from(mi)) * 60 + i64::from(s)) * 1_000_000
+                + i64::from(us);
             Ok(Some((days, micros)))
         }
         other => Err(format!("expected a date, got {other:?}")),
     }
 }
 
-fn zero_date(v: &Value) -> String {
-    format!(
-        "zero or partial date {} that no date type can hold",
-        v.as_sql(false)
-    )
+fn zero_date(v: Cell) -> String {
+    format!("zero or partial date {v} that no date type can hold")
 }
 
 /// The unscaled value of a DECIMAL's text (`-12.30` at scale 2 → -1230) without allocating;
@@ -387,6 +427,31 @@ fn decimal_i128(text: &[u8], scale: i8) -> Option<i128> {
         _ => (false, text),
     };
     let scale = u32::try_from(scale).ok()?;
+    if body.len() <= 18 {
+        // At most 18 digits: accumulate in a u64, which cannot overflow (much cheaper than i128).
+        let mut v: u64 = 0;
+        let mut digits = 0;
+        let mut frac: Option<u32> = None;
+        for &b in body {
+            match b {
+                b'0'..=b'9' => {
+                    v = v * 10 + u64::from(b - b'0');
+                    digits += 1;
+                    if let Some(f) = frac.as_mut() {
+                        *f += 1;
+                    }
+                }
+                b'.' if frac.is_none() => frac = Some(0),
+                _ => return None,
+            }
+        }
+        let frac = frac.unwrap_or(0);
+        if digits == 0 || frac > scale {
+            return None;
+        }
+        let v = i128::from(v).checked_mul(10i128.checked_pow(scale - frac)?)?;
+        return Some(if neg { -v } else { v });
+    }
     let mut v: i128 = 0;
     let mut frac: Option<u32> = None;
     let mut digits = 0;
@@ -437,8 +502,8 @@ fn decimal_digits(text: &str, scale: i8) -> Result<String, String> {
 
 impl ColBuilder {
     /// Appends one value; returns the bytes it adds to the batch.
-    fn append(&mut self, v: &Value) -> Result<usize, String> {
-        if matches!(v, Value::NULL) {
+    fn append(&mut self, v: Cell) -> Result<usize, String> {
+        if matches!(v, Cell::Null) {
             self.append_null();
             return Ok(1);
         }
@@ -451,7 +516,7 @@ impl ColBuilder {
             ColBuilder::U16(b) => b.append_value(fit(v)?),
             ColBuilder::U32(b) => b.append_value(fit(v)?),
             ColBuilder::U64(b) => match v {
-                Value::Bytes(bits) if bits.len() <= 8 => {
+                Cell::Bytes(bits) if bits.len() <= 8 => {
                     // BIT(n): big-endian bytes.
                     b.append_value(bits.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x)));
                 }
@@ -478,13 +543,13 @@ impl ColBuilder {
                 return Ok(32);
             }
             ColBuilder::F32(b) => match v {
-                Value::Float(f) => b.append_value(*f),
-                Value::Double(d) => b.append_value(*d as f32),
+                Cell::Float(f) => b.append_value(f),
+                Cell::Double(d) => b.append_value(d as f32),
                 other => return Err(format!("expected a FLOAT, got {other:?}")),
             },
             ColBuilder::F64(b) => match v {
-                Value::Double(d) => b.append_value(*d),
-                Value::Float(f) => b.append_value(f64::from(*f)),
+                Cell::Double(d) => b.append_value(d),
+                Cell::Float(f) => b.append_value(f64::from(f)),
                 other => return Err(format!("expected a DOUBLE, got {other:?}")),
             },
             ColBuilder::Text(b) => {
@@ -520,11 +585,11 @@ impl ColBuilder {
                 None => return Err(zero_date(v)),
             },
             ColBuilder::Time(b) => match v {
-                Value::Time(neg, d, h, m, s, us) => {
-                    let t = ((i64::from(*d) * 24 + i64::from(*h)) * 60 + i64::from(*m)) * 60
-                        + i64::from(*s);
-                    let t = t * 1_000_000 + i64::from(*us);
-                    b.append_value(if *neg { -t } else { t });
+                Cell::Time(neg, d, h, m, s, us) => {
+                    let t = ((i64::from(d) * 24 + i64::from(h)) * 60 + i64::from(m)) * 60
+                        + i64::from(s);
+                    let t = t * 1_000_000 + i64::from(us);
+                    b.append_value(if neg { -t } else { t });
                 }
                 other => return Err(format!("expected a TIME, got {other:?}")),
             },
@@ -624,7 +689,7 @@ mod tests {
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(days_from_civil(2000, 3, 1), 11_017);
         assert_eq!(days_from_civil(1000, 1, 1), -354_285);
-        let zero = Value::Date(0, 0, 0, 0, 0, 0, 0);
-        assert_eq!(civil(&zero).expect("a date"), None);
+        let zero = Cell::Date(0, 0, 0, 0, 0, 0, 0);
+        assert_eq!(civil(zero).expect("a date"), None);
     }
 }
