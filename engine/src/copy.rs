@@ -25,6 +25,7 @@ use crate::error::{EngineError, Result};
 use crate::events::{Event, Observer, Progress};
 use crate::load::{IfExists, LoadReport, connect_target, finish_job, pre_data, target_table};
 use crate::manifest::{ChunkRecord, DumpSettings, Fingerprint, Journal, JournalEntry, Manifest};
+use crate::mysql::from_pg::NumericAs;
 use crate::pg::planner::plan_tables;
 use crate::pg::snapshot::SnapshotWorker;
 use crate::pg::target;
@@ -47,6 +48,8 @@ pub struct CopyOptions {
     pub keep: Option<PathBuf>,
     /// Parquet compression of the kept dump.
     pub compression: ParquetCompression,
+    /// PostgreSQL into MySQL: what unconstrained numerics become.
+    pub numeric_as: NumericAs,
 }
 
 impl Default for CopyOptions {
@@ -59,6 +62,7 @@ impl Default for CopyOptions {
             batch: BatchLimits::default(),
             keep: None,
             compression: ParquetCompression::default(),
+            numeric_as: NumericAs::Decimal,
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::endpoint::PgEndpoint;
 use crate::error::{EngineError, Result};
 use crate::events::{Event, Observer, Progress, RunSummary};
 use crate::manifest::{ChunkRecord, Journal, Manifest};
+use crate::mysql::from_pg::NumericAs;
 use crate::pg::ddl;
 use crate::pg::quote_ident;
 use crate::pg::target::{self, TargetColumn};
@@ -58,6 +59,8 @@ pub struct LoadOptions {
     pub partial: bool,
     /// Attempts per chunk (retryable errors only).
     pub attempts: u32,
+    /// A PostgreSQL dump into MySQL: what unconstrained numerics become.
+    pub numeric_as: NumericAs,
 }
 
 impl Default for LoadOptions {
@@ -67,6 +70,7 @@ impl Default for LoadOptions {
             if_exists: IfExists::Error,
             partial: false,
             attempts: 4,
+            numeric_as: NumericAs::Decimal,
         }
     }
 }

@@ -19,6 +19,7 @@ use haul_formats::pgtypes::PgKind;
 use crate::endpoint::{Endpoint, MyEndpoint, PgEndpoint};
 use crate::error::{EngineError, Result};
 use crate::manifest::{ChunkRecord, Journal, Manifest};
+use crate::mysql::from_pg::NumericAs;
 use crate::pg::snapshot::{SnapshotLeader, SnapshotWorker};
 use crate::plan::{ChunkRange, ChunkSpec, SplitKind, TablePlan};
 use crate::source::{BatchLimits, CHANNEL_DEPTH, ChunkMsg};
@@ -88,15 +89,18 @@ async fn verify_my(
     let replay = Journal::replay(dir)?;
     let mut report = new_report(&manifest);
     let from_pg = manifest.source.engine == "postgres";
-    // A PostgreSQL dump: read MySQL's types, convert back to the dump's before hashing.
+    let mut conn = crate::mysql::conn::connect(dst).await?;
+    let present = crate::mysql::target::column_types(&mut conn, dst.dbname()).await?;
+    let _ = conn.disconnect().await;
+    // A PostgreSQL dump: read MySQL's types (unconstrained numerics as the target holds them:
+    // DECIMAL, or text after `--numeric-as-text`), convert back to the dump's before hashing.
     let my_m = if from_pg {
-        Some(crate::mysql::from_pg::my_manifest(&manifest)?)
+        let mut my_m = crate::mysql::from_pg::my_manifest(&manifest, NumericAs::Decimal)?;
+        crate::mysql::from_pg::follow_target(&mut my_m, &present);
+        Some(my_m)
     } else {
         None
     };
-    let mut conn = crate::mysql::conn::connect(dst).await?;
-    let present = crate::mysql::target::existing_tables(&mut conn, dst.dbname()).await?;
-    let _ = conn.disconnect().await;
     let mut items = Vec::new();
     for (ti, t) in manifest.tables.iter().enumerate() {
         if !present.contains_key(&t.name) {
@@ -384,12 +388,17 @@ async fn digest_of(
         chunk: chunk.id.clone(),
         cause: Box::new(e),
     })?;
+    let key = table
+        .key
+        .as_ref()
+        .map(|k| k.positions.clone())
+        .unwrap_or_default();
     let consume = async move {
         let mut digest = ChunkDigest::default();
         while let Some(msg) = rx.recv().await {
             if let ChunkMsg::Batch(b) = msg {
                 let b = match hash_as {
-                    Some(s) => crate::mysql::to_pg::from_pg(&b, s)?,
+                    Some(s) => crate::mysql::to_pg::from_pg(&b, s, &key, &chunk.id)?,
                     None => b,
                 };
                 hasher

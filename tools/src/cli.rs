@@ -79,6 +79,12 @@ pub struct CopyArgs {
     /// Parquet compression of the --keep dump: zstd[:LEVEL], snappy, lz4 or none.
     #[arg(long, value_name = "CODEC", default_value = "zstd:3")]
     pub compression: ParquetCompression,
+
+    /// PostgreSQL into MySQL: create unconstrained `numeric` columns as LONGTEXT holding
+    /// PostgreSQL's exact text (`123.4500`, `NaN`, `Infinity`, any number of digits) instead of
+    /// DECIMAL(65,30), which fails a chunk on a value it cannot hold.
+    #[arg(long)]
+    pub numeric_as_text: bool,
 }
 
 /// What to do with target tables that already exist.
@@ -113,6 +119,12 @@ pub struct LoadArgs {
     /// Load an unfinished dump: only its recorded chunks (the target misses the rest).
     #[arg(long)]
     pub partial: bool,
+
+    /// PostgreSQL into MySQL: create unconstrained `numeric` columns as LONGTEXT holding
+    /// PostgreSQL's exact text (`123.4500`, `NaN`, `Infinity`, any number of digits) instead of
+    /// DECIMAL(65,30), which fails a chunk on a value it cannot hold.
+    #[arg(long)]
+    pub numeric_as_text: bool,
 }
 
 /// Which tables, and how they are read.

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use haul_engine::endpoint::Endpoint;
 use haul_engine::load::{IfExists, LoadOptions, LoadReport};
+use haul_engine::mysql::from_pg::NumericAs;
 
 use crate::cli::{CopyArgs, IfExistsArg, LoadArgs};
 use crate::output::{json_line, print_summary};
@@ -14,8 +15,14 @@ pub(crate) async fn run(args: LoadArgs, json: bool, quiet: bool) -> anyhow::Resu
         jobs: usize::from(args.jobs),
         if_exists: if_exists(args.if_exists),
         partial: args.partial,
+        numeric_as: numeric_as(args.numeric_as_text),
         ..LoadOptions::default()
     };
+    if args.numeric_as_text && !matches!(dst, Endpoint::MySql(_)) {
+        anyhow::bail!(haul_engine::EngineError::Usage(
+            "--numeric-as-text is for a PostgreSQL dump loaded into MySQL/MariaDB".into()
+        ));
+    }
     let cancel = cancel_on_ctrl_c(quiet || json);
     let (observer, ticker) = observer(json, quiet);
     let result = match &dst {
@@ -34,6 +41,14 @@ pub(crate) async fn run(args: LoadArgs, json: bool, quiet: bool) -> anyhow::Resu
     let report = result.with_context(|| format!("loading `{}` into {dst}", args.dir.display()))?;
     print_report("load", &report, json, quiet);
     Ok(if report.ok() { OK } else { PARTIAL })
+}
+
+fn numeric_as(text: bool) -> NumericAs {
+    if text {
+        NumericAs::Text
+    } else {
+        NumericAs::Decimal
+    }
 }
 
 fn if_exists(a: IfExistsArg) -> IfExists {
@@ -55,8 +70,15 @@ pub(crate) async fn run_copy(args: CopyArgs, json: bool, quiet: bool) -> anyhow:
         if_exists: if_exists(args.if_exists),
         keep: args.keep.clone(),
         compression: args.compression,
+        numeric_as: numeric_as(args.numeric_as_text),
         ..Default::default()
     };
+    if args.numeric_as_text && !matches!((&src, &dst), (Endpoint::Postgres(_), Endpoint::MySql(_)))
+    {
+        anyhow::bail!(haul_engine::EngineError::Usage(
+            "--numeric-as-text is for a copy from PostgreSQL into MySQL/MariaDB".into()
+        ));
+    }
     let cancel = cancel_on_ctrl_c(quiet || json);
     let (observer, ticker) = observer(json, quiet);
     let result = match (&src, &dst) {

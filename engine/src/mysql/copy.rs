@@ -43,6 +43,11 @@ pub async fn copy(
                 .into(),
         ));
     }
+    if opts.numeric_as != crate::mysql::from_pg::NumericAs::Decimal {
+        return Err(EngineError::Usage(
+            "--numeric-as-text is for a copy from PostgreSQL into MySQL".into(),
+        ));
+    }
     if matches!(dst, Endpoint::Dir(_)) {
         return Err(EngineError::Usage(
             "the copy target must be a database URL; to write files use `haul dump`".into(),
@@ -538,7 +543,21 @@ pub async fn copy_from_pg(
         crate::mysql::target::ensure_journal(&mut conn).await?;
         let mut existing = crate::mysql::target::find_job(&mut conn, &job).await?;
         if let Some(j) = &existing {
-            match rerun(&j.phase, opts.if_exists) {
+            let again = rerun(&j.phase, opts.if_exists);
+            // The plan's unconstrained numerics must keep the form the job created them in.
+            let plan = j.plan.as_deref().and_then(|p| serde_json::from_str::<Manifest>(p).ok());
+            if let Some(plan) = plan.filter(|_| again != Rerun::StartOver) {
+                crate::mysql::load::check_rerun(
+                    &mut conn,
+                    dst,
+                    &plan,
+                    opts.numeric_as,
+                    &j.created,
+                    &job,
+                )
+                .await?;
+            }
+            match again {
                 Rerun::AlreadyDone => {
                 return Ok(LoadReport::nothing_to_do(
                     &format!("this copy was already done into the target (job {job})"),
@@ -578,7 +597,7 @@ pub async fn copy_from_pg(
                 };
                 let plan = serde_json::to_string(&m)
                     .map_err(|e| EngineError::Other(format!("serializing the plan: {e}")))?;
-                let my_m = crate::mysql::from_pg::my_manifest(&m)?;
+                let my_m = crate::mysql::from_pg::my_manifest(&m, opts.numeric_as)?;
                 let created = crate::mysql::load::pre_data(
                     &mut conn,
                     &my_m,
@@ -592,7 +611,7 @@ pub async fn copy_from_pg(
                 (m, created)
             }
         };
-        let my_m = crate::mysql::from_pg::my_manifest(&manifest)?;
+        let my_m = crate::mysql::from_pg::my_manifest(&manifest, opts.numeric_as)?;
         let mut done = done_records(
             &manifest,
             crate::mysql::target::done_chunks(&mut conn, &job).await?,

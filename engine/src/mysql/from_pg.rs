@@ -9,7 +9,7 @@
 //! constraints, expression and partial indexes, generated-column expressions, expression
 //! defaults, views, sequences that are not a column's identity) is listed in `not_recreated`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use haul_formats::mytypes::MyKind;
 use haul_formats::pgtypes::{META_PG_ENUM, PgKind, ReadAs};
@@ -18,13 +18,52 @@ use crate::error::{EngineError, Result};
 use crate::manifest::Manifest;
 use crate::mysql::catalog::{MyColumnDdl, MyForeignKey, MyIndexDdl, MyIndexPart, MyTableDdl};
 use crate::mysql::{quote_ident, quote_literal};
-use crate::plan::TablePlan;
+use crate::plan::{ColumnPlan, TablePlan};
 
 /// The longest VARCHAR haul creates: 768 utf8mb4 characters are InnoDB's 3072-byte key limit.
 const MAX_VARCHAR: u32 = 768;
 
-/// A MySQL-shaped copy of a PostgreSQL dump's manifest.
-pub fn my_manifest(m: &Manifest) -> Result<Manifest> {
+/// What an unconstrained PostgreSQL `numeric` (no precision, or more than 76 digits) becomes
+/// in MySQL. Chosen for a load or copy; a rerun of the job must keep it (the tables exist).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NumericAs {
+    /// `DECIMAL(65,30)`: a value that does not fit (NaN, ±Infinity, more than 35 digits before
+    /// the point or 30 after it) fails its chunk naming the column and key.
+    #[default]
+    Decimal,
+    /// `LONGTEXT` (`VARCHAR(768)` in a key) holding PostgreSQL's exact text: `123.4500`, `NaN`,
+    /// `Infinity`, any number of digits (`--numeric-as-text`).
+    Text,
+}
+
+impl NumericAs {
+    /// How a target column of `data_type` (`information_schema.COLUMNS.DATA_TYPE`) holds an
+    /// unconstrained numeric.
+    pub fn of_target(data_type: &str) -> Self {
+        match data_type.to_ascii_lowercase().as_str() {
+            "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" => Self::Text,
+            _ => Self::Decimal,
+        }
+    }
+
+    /// The run's flag, in words.
+    fn flag(self) -> &'static str {
+        match self {
+            Self::Decimal => "without --numeric-as-text",
+            Self::Text => "with --numeric-as-text",
+        }
+    }
+}
+
+/// True for a column carried as an unconstrained numeric's exact text (not a column forced to
+/// text with `--as-text`).
+pub fn is_numeric_text(c: &ColumnPlan) -> bool {
+    c.kind == PgKind::NumericText && c.read_as == ReadAs::Native
+}
+
+/// A MySQL-shaped copy of a PostgreSQL dump's manifest, with unconstrained numerics as
+/// `numeric` says.
+pub fn my_manifest(m: &Manifest, numeric: NumericAs) -> Result<Manifest> {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for t in &m.tables {
         if let Some(other) = seen.insert(t.name.as_str(), t.schema.as_str()) {
@@ -49,7 +88,7 @@ pub fn my_manifest(m: &Manifest) -> Result<Manifest> {
         ));
     }
     for t in &mut out.tables {
-        let (ddl, kinds) = table_ddl(t, m, &mut notes)?;
+        let (ddl, kinds) = table_ddl(t, m, numeric, &mut notes)?;
         for (c, k) in t.columns.iter_mut().zip(kinds) {
             c.mysql = Some(k);
         }
@@ -60,7 +99,12 @@ pub fn my_manifest(m: &Manifest) -> Result<Manifest> {
 }
 
 /// A column's MySQL type and kind.
-fn column_type(t: &TablePlan, i: usize, key_columns: &HashSet<&str>) -> Result<(String, MyKind)> {
+fn column_type(
+    t: &TablePlan,
+    i: usize,
+    key_columns: &HashSet<&str>,
+    numeric: NumericAs,
+) -> Result<(String, MyKind)> {
     let c = &t.columns[i];
     let pg = t
         .ddl
@@ -105,7 +149,9 @@ fn column_type(t: &TablePlan, i: usize, key_columns: &HashSet<&str>) -> Result<(
                 },
             )
         }
-        // Every value must fit: one that does not fails its chunk naming the column.
+        PgKind::NumericText if numeric == NumericAs::Text => text(None),
+        // Every value must fit: one that does not fails its chunk naming the column and the
+        // flag (`sink::mysql`).
         PgKind::NumericText => (
             "decimal(65,30)".into(),
             MyKind::Decimal {
@@ -142,6 +188,69 @@ fn column_type(t: &TablePlan, i: usize, key_columns: &HashSet<&str>) -> Result<(
         PgKind::Json | PgKind::Jsonb | PgKind::Array { .. } => ("json".into(), MyKind::Json),
         _ => text(None),
     })
+}
+
+/// Column types of a MySQL database: table → its columns' (name, `DATA_TYPE`), in order.
+pub type TargetColumns = BTreeMap<String, Vec<(String, String)>>;
+
+fn target_type<'a>(target: &'a TargetColumns, table: &str, column: &str) -> Option<&'a str> {
+    target
+        .get(table)?
+        .iter()
+        .find(|(n, _)| n == column)
+        .map(|(_, t)| t.as_str())
+}
+
+/// Reads each unconstrained numeric as the target holds it: `verify --against` does not know
+/// whether the load or copy ran with `--numeric-as-text`, the column's type says.
+pub fn follow_target(my_m: &mut Manifest, target: &TargetColumns) {
+    for t in &mut my_m.tables {
+        for c in t.columns.iter_mut().filter(|c| is_numeric_text(c)) {
+            if target_type(target, &t.name, &c.name).map(NumericAs::of_target)
+                == Some(NumericAs::Text)
+            {
+                c.mysql = Some(MyKind::Text);
+            }
+        }
+    }
+}
+
+/// For a rerun of job `job`: fails when a table the job created (`created`) holds an
+/// unconstrained numeric in the other form than `numeric` asks — the first run had the other
+/// `--numeric-as-text` — naming the columns and the two ways on. Resuming would load the rest
+/// of the rows into columns of the first run's type, and a finished job would be reported done
+/// although its columns are not what this run asks for.
+pub fn check_rerun(
+    m: &Manifest,
+    numeric: NumericAs,
+    created: &[String],
+    target: &TargetColumns,
+    job: &str,
+) -> Result<()> {
+    let mut other = Vec::new();
+    for t in m.tables.iter().filter(|t| created.contains(&t.name)) {
+        for c in t.columns.iter().filter(|c| is_numeric_text(c)) {
+            if let Some(ty) = target_type(target, &t.name, &c.name)
+                && NumericAs::of_target(ty) != numeric
+            {
+                other.push(format!("`{}`.`{}` is {ty}", t.name, c.name));
+            }
+        }
+    }
+    if other.is_empty() {
+        return Ok(());
+    }
+    let first = match numeric {
+        NumericAs::Text => NumericAs::Decimal,
+        NumericAs::Decimal => NumericAs::Text,
+    };
+    Err(EngineError::Target(format!(
+        "job {job} was started {} ({} in the target); rerun {} to go on with it, or add --if-exists replace to recreate its tables {}",
+        first.flag(),
+        other.join(", "),
+        first.flag(),
+        numeric.flag()
+    )))
 }
 
 /// `n` of `character varying(n)` / `character(n)`.
@@ -182,6 +291,7 @@ fn column_list(def: &str, after: &str) -> Option<Vec<String>> {
 fn table_ddl(
     t: &TablePlan,
     m: &Manifest,
+    numeric: NumericAs,
     notes: &mut Vec<String>,
 ) -> Result<(MyTableDdl, Vec<MyKind>)> {
     let name = t.display_name();
@@ -216,7 +326,7 @@ fn table_ddl(
     let mut kinds = Vec::new();
     let mut auto_increment = None;
     for (i, c) in t.columns.iter().enumerate() {
-        let (ty, kind) = column_type(t, i, &key_columns)?;
+        let (ty, kind) = column_type(t, i, &key_columns, numeric)?;
         let d = t.ddl.columns.get(i);
         let not_null = !c.nullable || d.is_some_and(|d| d.not_null);
         let first_of_pk = pk.as_ref().and_then(|p| p.first()) == Some(&c.name);
@@ -462,6 +572,8 @@ fn translate_default(d: &str, kind: &MyKind) -> Option<String> {
         {
             Some(literal.to_string())
         }
+        // A numeric default of a numeric kept as text (`--numeric-as-text`).
+        (_, MyKind::Text) if numeric => Some(quote_literal(literal)),
         _ => None,
     }
 }
@@ -512,5 +624,18 @@ mod tests {
             Some("CURRENT_TIMESTAMP(6)".into())
         );
         assert_eq!(translate_default("gen_random_uuid()", &MyKind::Text), None);
+        // An unconstrained numeric kept as text keeps its numeric default, quoted.
+        assert_eq!(
+            translate_default("(-1.50)", &MyKind::Text),
+            Some("'-1.50'".into())
+        );
+    }
+
+    #[test]
+    fn target_types_say_how_numerics_are_held() {
+        assert_eq!(NumericAs::of_target("longtext"), NumericAs::Text);
+        assert_eq!(NumericAs::of_target("VARCHAR"), NumericAs::Text);
+        assert_eq!(NumericAs::of_target("decimal"), NumericAs::Decimal);
+        assert_eq!(NumericAs::of_target("double"), NumericAs::Decimal);
     }
 }

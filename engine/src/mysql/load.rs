@@ -30,6 +30,7 @@ use crate::load::{
 };
 use crate::manifest::{ChunkRecord, Journal, Manifest};
 use crate::mysql::ddl::{alter, split_create};
+use crate::mysql::from_pg::{self, NumericAs};
 use crate::mysql::target::{self, connect_target};
 use crate::mysql::{quote_ident, quote_literal};
 use crate::plan::TablePlan;
@@ -50,10 +51,18 @@ pub async fn load(
 ) -> Result<LoadReport> {
     let started = Instant::now();
     let manifest = Manifest::read(dir)?;
+    let from_pg = manifest.source.engine == "postgres";
+    if !from_pg && opts.numeric_as != NumericAs::Decimal {
+        return Err(EngineError::Usage(format!(
+            "--numeric-as-text is for a PostgreSQL dump loaded into MySQL; `{}` is a dump of a {} database",
+            dir.display(),
+            manifest.source.engine
+        )));
+    }
     // A PostgreSQL dump: its MySQL definition and kinds (docs/types.md).
     let manifest = match manifest.source.engine.as_str() {
         "mysql" => manifest,
-        "postgres" => crate::mysql::from_pg::my_manifest(&manifest)?,
+        "postgres" => from_pg::my_manifest(&manifest, opts.numeric_as)?,
         other => {
             return Err(EngineError::Target(format!(
                 "`{}` is a dump of a {other} database, which haul cannot load into MySQL",
@@ -72,7 +81,11 @@ pub async fn load(
     let job = job_id(&manifest);
     let mut existing_job = target::find_job(&mut conn, &job).await?;
     if let Some(j) = &existing_job {
-        match rerun(&j.phase, opts.if_exists) {
+        let again = rerun(&j.phase, opts.if_exists);
+        if from_pg && again != Rerun::StartOver {
+            check_rerun(&mut conn, dst, &manifest, opts.numeric_as, &j.created, &job).await?;
+        }
+        match again {
             Rerun::AlreadyDone => {
                 return Ok(LoadReport::nothing_to_do(
                     &format!("this dump was already loaded into the target (job {job})"),
@@ -207,6 +220,27 @@ pub(crate) async fn finish(
         failed_steps,
         not_recreated: manifest.not_recreated.clone(),
     })
+}
+
+/// A rerun of a PostgreSQL dump's job must keep its unconstrained numerics as the tables it
+/// created hold them ([`from_pg::check_rerun`]).
+pub(crate) async fn check_rerun(
+    conn: &mut Conn,
+    dst: &MyEndpoint,
+    m: &Manifest,
+    numeric: NumericAs,
+    created: &[String],
+    job: &str,
+) -> Result<()> {
+    if !m
+        .tables
+        .iter()
+        .any(|t| t.columns.iter().any(from_pg::is_numeric_text))
+    {
+        return Ok(());
+    }
+    let types = target::column_types(conn, dst.dbname()).await?;
+    from_pg::check_rerun(m, numeric, created, &types, job)
 }
 
 pub(crate) async fn forget_job(conn: &mut Conn, job: &str) -> Result<()> {

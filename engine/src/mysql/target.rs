@@ -143,20 +143,33 @@ pub async fn done_chunks(conn: &mut Conn, job: &str) -> Result<HashMap<String, (
 
 /// Base tables of the target database (name → column names in order), haul's own excluded.
 pub async fn existing_tables(conn: &mut Conn, db: &str) -> Result<BTreeMap<String, Vec<String>>> {
-    let rows: Vec<(String, String)> = conn
+    Ok(column_types(conn, db)
+        .await?
+        .into_iter()
+        .map(|(t, cols)| (t, cols.into_iter().map(|(c, _)| c).collect()))
+        .collect())
+}
+
+/// Base tables of the target database with their columns' `DATA_TYPE` (name, type, in order),
+/// haul's own excluded.
+pub async fn column_types(
+    conn: &mut Conn,
+    db: &str,
+) -> Result<crate::mysql::from_pg::TargetColumns> {
+    let rows: Vec<(String, String, String)> = conn
         .query(format!(
-            "SELECT c.TABLE_NAME, c.COLUMN_NAME FROM information_schema.COLUMNS c \
+            "SELECT c.TABLE_NAME, c.COLUMN_NAME, c.DATA_TYPE FROM information_schema.COLUMNS c \
              JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME \
              WHERE c.TABLE_SCHEMA = {} AND t.TABLE_TYPE = 'BASE TABLE' \
              ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
             quote_literal(db)
         ))
         .await
-        .map_err(|e| EngineError::my("listing the target's tables", e))?;
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (t, c) in rows {
+        .map_err(|e| EngineError::my("reading the target's column types", e))?;
+    let mut out = crate::mysql::from_pg::TargetColumns::new();
+    for (t, c, ty) in rows {
         if !t.starts_with(JOURNAL_PREFIX) {
-            out.entry(t).or_default().push(c);
+            out.entry(t).or_default().push((c, ty));
         }
     }
     Ok(out)

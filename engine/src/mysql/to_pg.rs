@@ -15,6 +15,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::DurationMicrosecondType;
 use arrow_array::{Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StructArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use haul_formats::FormatError;
 use haul_formats::mytypes::MyKind;
 use haul_formats::pgtypes::{PgKind, interval_fields};
 
@@ -301,13 +302,37 @@ pub fn pg_schema(table: &TablePlan) -> SchemaRef {
 /// Converts a batch from the dump's Arrow types into `target`'s (the PostgreSQL kinds'):
 /// integers widen, BIGINT UNSIGNED becomes Decimal(20,0), TIME becomes an interval.
 pub fn to_pg(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
-    convert(batch, target)
+    convert(batch, target).map_err(|e| match e {
+        EngineError::Format { cause, .. } => EngineError::Other(cause.to_string()),
+        e => e,
+    })
 }
 
-/// The inverse of [`to_pg`], for reading a PostgreSQL target back into the dump's schema; a
-/// value the dump's type cannot hold is an error.
-pub fn from_pg(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
-    convert(batch, target)
+/// The inverse of [`to_pg`], for reading a target back into the dump's schema (`verify
+/// --against`): a PostgreSQL target of a MySQL dump, or a MySQL target of a PostgreSQL dump
+/// (intervals and timetz from their text, arrays from their JSON). A value the dump's type
+/// cannot hold, or text haul did not write, is an error; one from the text parsers names chunk
+/// `chunk`, the column and the row's key (`key`: the key columns' indices in `batch`).
+pub fn from_pg(
+    batch: &RecordBatch,
+    target: &SchemaRef,
+    key: &[usize],
+    chunk: &str,
+) -> Result<RecordBatch> {
+    convert(batch, target).map_err(|e| match e {
+        EngineError::Format { cause, .. } => {
+            let mut cause = *cause;
+            if let FormatError::Value { row, key: k, .. } = &mut cause {
+                let index = usize::try_from(*row).unwrap_or(0).saturating_sub(1);
+                *k = crate::mysql::render_key(batch, key, index);
+            }
+            EngineError::Format {
+                chunk: chunk.to_string(),
+                cause: Box::new(cause),
+            }
+        }
+        e => e,
+    })
 }
 
 fn convert(batch: &RecordBatch, target: &SchemaRef) -> Result<RecordBatch> {
@@ -406,10 +431,16 @@ fn convert_array(a: &ArrayRef, to: &DataType, column: &str) -> Result<ArrayRef> 
             let t = a.as_primitive::<arrow_array::types::TimestampMicrosecondType>();
             Ok(Arc::new(t.clone().with_timezone(tz.clone())))
         }
-        (DataType::Utf8, DataType::Struct(_) | DataType::List(_)) => Err(bad(
-            "PostgreSQL intervals, timetz and arrays stored as text or JSON in MySQL cannot be compared across engines yet"
-                .into(),
-        )),
+        // PostgreSQL intervals and timetz stored as their text, arrays as JSON (verify of a
+        // PostgreSQL dump against MySQL).
+        (DataType::Utf8, DataType::Struct(_) | DataType::List(_)) => {
+            haul_formats::mytext::parse::parse_column(column, a.as_string::<i32>(), to).map_err(
+                |e| EngineError::Format {
+                    chunk: String::new(),
+                    cause: Box::new(e),
+                },
+            )
+        }
         _ => {
             let opts = arrow::compute::CastOptions {
                 safe: false,
@@ -469,6 +500,53 @@ mod tests {
         let back =
             convert_array(&pg, &DataType::Duration(TimeUnit::Microsecond), "t").expect("back");
         assert_eq!(&back, &d);
+    }
+
+    #[test]
+    fn postgresql_text_and_json_from_mysql_read_back_with_the_key() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, false),
+            Field::new("span", DataType::Struct(interval_fields()), true),
+            Field::new(
+                "tags",
+                DataType::List(Arc::new(Field::new("item", DataType::Int32, true))),
+                true,
+            ),
+        ]));
+        let read = |span: &str, tags: &str| {
+            let b = RecordBatch::try_new(
+                Arc::new(Schema::new(vec![
+                    Field::new("id", DataType::Int32, false),
+                    Field::new("span", DataType::Utf8, true),
+                    Field::new("tags", DataType::Utf8, true),
+                ])),
+                vec![
+                    Arc::new(Int32Array::from(vec![7, 8])),
+                    Arc::new(arrow_array::StringArray::from(vec![Some(span), None])),
+                    Arc::new(arrow_array::StringArray::from(vec![Some(tags), None])),
+                ],
+            )
+            .expect("batch");
+            from_pg(&b, &schema, &[0], "public.t#00001")
+        };
+        let b = read("1 mon 2 days 00:00:03", "[1,null]").expect("reads back");
+        let span = b.column(1).as_struct();
+        assert_eq!(
+            span.column(0)
+                .as_primitive::<arrow_array::types::Int32Type>()
+                .value(0),
+            1
+        );
+        assert!(span.is_null(1));
+        assert_eq!(b.column(2).as_list::<i32>().value(0).len(), 2);
+        let e = read("1 mon", "[1,\"x\"]").expect_err("a string in an int[]");
+        let text = e.to_string();
+        assert!(
+            text.contains("chunk `public.t#00001`")
+                && text.contains("column `tags`")
+                && text.contains("(key (id)=(7))"),
+            "{text}"
+        );
     }
 
     #[test]

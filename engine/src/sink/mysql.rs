@@ -11,8 +11,11 @@
 
 use std::sync::Mutex;
 
+use arrow_array::RecordBatch;
+use arrow_array::cast::AsArray;
 use arrow_schema::DataType;
 use futures_util::StreamExt;
+use haul_formats::FormatError;
 use haul_formats::checksum::{ChunkDigest, RowHasher};
 use haul_formats::mytext::{MyTextEncoder, MyTextForm};
 use haul_formats::mytypes::MyKind;
@@ -22,6 +25,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{EngineError, Result};
 use crate::events::TableProgress;
+use crate::mysql::from_pg::is_numeric_text;
 use crate::mysql::{quote_ident, quote_literal};
 use crate::plan::TablePlan;
 use crate::sink::Receipt;
@@ -45,6 +49,21 @@ pub struct MyTargetTable {
     pub load_sql: String,
     /// Batch columns written, in statement order, with their form.
     pub columns: Vec<(usize, MyTextForm)>,
+    /// Unconstrained PostgreSQL numerics going into DECIMAL columns: checked before they are
+    /// sent, so a value that does not fit fails the chunk naming column, key and the fix.
+    decimal_text: Vec<DecimalText>,
+    /// Key columns (batch indices), rendered in value errors.
+    key: Vec<usize>,
+}
+
+/// A column of exact decimal text (unconstrained PostgreSQL `numeric`) loaded into
+/// `DECIMAL(precision, scale)`.
+#[derive(Debug, Clone)]
+struct DecimalText {
+    index: usize,
+    name: String,
+    precision: u8,
+    scale: i8,
 }
 
 impl MyTargetTable {
@@ -66,9 +85,21 @@ impl MyTargetTable {
         let mut list = Vec::new();
         let mut sets = Vec::new();
         let mut columns = Vec::new();
+        let mut decimal_text = Vec::new();
         for (i, c) in table.columns.iter().enumerate() {
             if generated.contains(&c.name.as_str()) {
                 continue;
+            }
+            if let Some(MyKind::Decimal { precision, scale }) = c.mysql
+                && is_numeric_text(c)
+                && *table.arrow_schema.field(i).data_type() == DataType::Utf8
+            {
+                decimal_text.push(DecimalText {
+                    index: i,
+                    name: c.name.clone(),
+                    precision,
+                    scale,
+                });
             }
             let q = quote_ident(&c.name);
             let var = format!("@v{i}");
@@ -119,8 +150,72 @@ impl MyTargetTable {
             display: table.display_name(),
             load_sql,
             columns,
+            decimal_text,
+            key: table
+                .key
+                .as_ref()
+                .map(|k| k.positions.clone())
+                .unwrap_or_default(),
         }
     }
+
+    /// Fails on the first value of an unconstrained numeric that its `DECIMAL(p,s)` column
+    /// cannot hold (MySQL would only warn, and round or clip it); `before` rows of the chunk
+    /// came in earlier batches.
+    fn check_decimal_text(&self, batch: &RecordBatch, before: u64, chunk: &str) -> Result<()> {
+        for d in &self.decimal_text {
+            let Some(a) = batch.column(d.index).as_string_opt::<i32>() else {
+                continue;
+            };
+            for (i, v) in a.iter().enumerate() {
+                let Some(Err(reason)) = v.map(|v| decimal_fits(v, d.precision, d.scale)) else {
+                    continue;
+                };
+                return Err(EngineError::Unrepresentable {
+                    chunk: chunk.to_string(),
+                    cause: Box::new(FormatError::Value {
+                        column: d.name.clone(),
+                        row: before + i as u64 + 1,
+                        key: crate::mysql::render_key(batch, &self.key, i),
+                        reason,
+                        text_would_hold: true,
+                    }),
+                    hint: "the column is an unconstrained PostgreSQL numeric: rerun with --numeric-as-text --if-exists replace to recreate such columns as LONGTEXT holding PostgreSQL's exact text".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether PostgreSQL's decimal text `v` fits `DECIMAL(precision, scale)` exactly (trailing
+/// fraction zeros aside, which MySQL drops without a warning).
+fn decimal_fits(v: &str, precision: u8, scale: i8) -> std::result::Result<(), String> {
+    let shown = match v.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &v[..at]),
+        None => v.to_string(),
+    };
+    let ty = format!("MySQL DECIMAL({precision},{scale})");
+    let body = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.is_empty() || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(format!("`{shown}` has no {ty} value"));
+    }
+    let scale = usize::try_from(scale).unwrap_or(0);
+    let int_max = usize::from(precision).saturating_sub(scale);
+    let int_digits = int.trim_start_matches('0').len();
+    if int_digits > int_max {
+        return Err(format!(
+            "`{shown}` has {int_digits} digits before the point; {ty} holds {int_max}"
+        ));
+    }
+    let frac_digits = frac.trim_end_matches('0').len();
+    if frac_digits > scale {
+        return Err(format!(
+            "`{shown}` has {frac_digits} digits after the point; {ty} holds {scale} (MySQL would round it)"
+        ));
+    }
+    Ok(())
 }
 
 /// Loads one chunk on `conn`: everything in one transaction with its journal row. On error
@@ -171,6 +266,9 @@ pub async fn load_chunk(
                 ChunkMsg::Batch(batch) => {
                     if let Err(e) = hasher.digest_batch(&batch, &mut digest) {
                         break Err(format_err(e));
+                    }
+                    if let Err(e) = table.check_decimal_text(&batch, sent, &journal.chunk) {
+                        break Err(e);
                     }
                     let mut offset = 0;
                     let mut failed = None;
@@ -318,5 +416,43 @@ fn load_error(e: mysql_async::Error, what: &str) -> EngineError {
             ))
         }
         _ => EngineError::my(what.to_string(), e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_text_fits_exactly_or_says_why() {
+        let fits = [
+            "0".to_string(),
+            "123.4500".into(),
+            "-0.5".into(),
+            "9".repeat(35),
+            format!("-0.{}", "9".repeat(30)),
+            format!("1.5{}", "0".repeat(40)),
+            format!("000{}", "1".repeat(35)),
+        ];
+        for v in &fits {
+            assert_eq!(decimal_fits(v, 65, 30), Ok(()), "{v}");
+        }
+        let too_long = format!("0.{}1", "0".repeat(30));
+        let cases = [
+            ("NaN", "has no MySQL DECIMAL(65,30) value"),
+            ("Infinity", "has no"),
+            ("-Infinity", "has no"),
+            (
+                &*"9".repeat(36),
+                "36 digits before the point; MySQL DECIMAL(65,30) holds 35",
+            ),
+            (&*too_long, "31 digits after the point"),
+        ];
+        for (v, why) in cases {
+            let got = decimal_fits(v, 65, 30).expect_err(v);
+            assert!(got.contains(why), "{v}: {got}");
+        }
+        assert!(decimal_fits("123.4", 5, 2).is_ok());
+        assert!(decimal_fits("1234.5", 5, 2).is_err());
     }
 }

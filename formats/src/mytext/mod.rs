@@ -23,9 +23,11 @@
 //!
 //! Nothing in the row loop allocates: numbers and temporals are formatted on the stack, strings
 //! are escaped straight from the array into `out`, JSON goes through one reused scratch buffer.
-//! Views live in `view.rs`, value forms in `text.rs`, JSON in `json.rs`.
+//! Views live in `view.rs`, value forms in `text.rs`, JSON in `json.rs`; `parse.rs` reads the
+//! PostgreSQL-only forms (interval and timetz text, lists as JSON) back into Arrow.
 
 mod json;
+pub mod parse;
 mod text;
 mod view;
 

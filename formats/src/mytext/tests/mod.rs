@@ -1,5 +1,6 @@
 //! Exact text per type (here), rows, errors, slicing and a round trip (`rows.rs`).
 
+mod parse;
 mod rows;
 
 use std::collections::HashMap;
