@@ -8,6 +8,12 @@
 //! PostgreSQL, so unique keys accept the same values. What does not translate (CHECK
 //! constraints, expression and partial indexes, generated-column expressions, expression
 //! defaults, views, sequences that are not a column's identity) is listed in `not_recreated`.
+//!
+//! Names (`names`): a table or column name MySQL cannot hold (a trailing space, a character
+//! outside the BMP) or two columns of a table differing only in case stop the load before
+//! anything is created; an index or foreign key name MySQL would take for another (names
+//! compare without case; `PRIMARY` is the primary key's) or cannot hold is suffixed with a hash
+//! and listed in `not_recreated` as renamed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -17,6 +23,7 @@ use haul_formats::pgtypes::{META_PG_ENUM, PgKind, ReadAs};
 use crate::error::{EngineError, Result};
 use crate::manifest::Manifest;
 use crate::mysql::catalog::{MyColumnDdl, MyForeignKey, MyIndexDdl, MyIndexPart, MyTableDdl};
+use crate::mysql::names::{self, Names, Rules};
 use crate::mysql::{quote_ident, quote_literal};
 use crate::plan::{ColumnPlan, TablePlan};
 
@@ -64,6 +71,7 @@ pub fn is_numeric_text(c: &ColumnPlan) -> bool {
 /// A MySQL-shaped copy of a PostgreSQL dump's manifest, with unconstrained numerics as
 /// `numeric` says.
 pub fn my_manifest(m: &Manifest, numeric: NumericAs) -> Result<Manifest> {
+    names::check_my_names(&m.tables)?;
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for t in &m.tables {
         if let Some(other) = seen.insert(t.name.as_str(), t.schema.as_str()) {
@@ -87,8 +95,13 @@ pub fn my_manifest(m: &Manifest, numeric: NumericAs) -> Result<Manifest> {
             v.schema, v.name
         ));
     }
+    // InnoDB's foreign key names are unique in the database.
+    let mut fk_names = Names::new(
+        Rules::Mysql,
+        "is taken by another foreign key of the database: MySQL compares them without case",
+    );
     for t in &mut out.tables {
-        let (ddl, kinds) = table_ddl(t, m, numeric, &mut notes)?;
+        let (ddl, kinds) = table_ddl(t, m, numeric, &mut notes, &mut fk_names)?;
         for (c, k) in t.columns.iter_mut().zip(kinds) {
             c.mysql = Some(k);
         }
@@ -293,8 +306,14 @@ fn table_ddl(
     m: &Manifest,
     numeric: NumericAs,
     notes: &mut Vec<String>,
+    fk_names: &mut Names,
 ) -> Result<(MyTableDdl, Vec<MyKind>)> {
     let name = t.display_name();
+    let mut index_names = Names::new(
+        Rules::Mysql,
+        "is taken by another index of the table: MySQL compares index names without case, and `PRIMARY` is the primary key's",
+    );
+    index_names.reserve("PRIMARY");
     // Primary key and unique indexes: their columns must be short enough to index whole.
     let pk: Option<Vec<String>> = t
         .ddl
@@ -308,7 +327,14 @@ fn table_ddl(
             && !ix.definition.contains(" WHERE ")
             && !ix.definition.contains(" INCLUDE ");
         match column_list(&ix.definition, " USING btree").filter(|_| simple) {
-            Some(cols) => indexes.push((ix.name.clone(), ix.unique, cols)),
+            Some(cols) => {
+                let my_name = index_names.fit_noted(
+                    &ix.name,
+                    || format!("index `{}` of `{name}`", ix.name),
+                    notes,
+                );
+                indexes.push((my_name, ix.unique, cols));
+            }
             None => notes.push(format!(
                 "index {} of {name} (`{}`): only plain B-tree column indexes are carried to MySQL",
                 ix.name, ix.definition
@@ -423,7 +449,12 @@ fn table_ddl(
     let mut fks = Vec::new();
     for c in t.ddl.constraints.iter().filter(|c| c.kind == "f") {
         match foreign_key(&c.name, &c.definition) {
-            Some(fk) => {
+            Some(mut fk) => {
+                fk.name = fk_names.fit_noted(
+                    &c.name,
+                    || format!("foreign key `{}` of `{name}`", c.name),
+                    notes,
+                );
                 let cols: Vec<String> = fk.columns.iter().map(|c| quote_ident(c)).collect();
                 let refs: Vec<String> = fk.ref_columns.iter().map(|c| quote_ident(c)).collect();
                 lines.push(format!(

@@ -265,6 +265,7 @@ pub(crate) async fn pre_data(
     resumed: Option<Vec<String>>,
     plan: Option<&str>,
 ) -> Result<HashSet<String>> {
+    crate::mysql::names::check_table_case(conn, m).await?;
     let existing = target::existing_tables(conn, dst.dbname()).await?;
     let mut created: Vec<String> = resumed.clone().unwrap_or_default();
     // Tables an earlier run of this job recorded (and maybe created).

@@ -6,6 +6,7 @@ pub mod copy;
 pub mod ddl;
 pub mod from_pg;
 pub mod load;
+pub mod names;
 pub mod open;
 pub mod planner;
 pub mod snapshot;

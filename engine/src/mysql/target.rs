@@ -51,7 +51,9 @@ pub fn local_infile_off(ep: &MyEndpoint) -> String {
     )
 }
 
-/// Creates the journal tables if missing.
+/// Creates the journal tables if missing. Chunk ids compare byte-wise (`utf8mb4_bin`): tables
+/// whose names differ only in case (`public.T`, `public.t`) have chunks of their own; a journal
+/// an older haul created case-insensitive is converted.
 pub async fn ensure_journal(conn: &mut Conn) -> Result<()> {
     conn.query_drop(
         "CREATE TABLE IF NOT EXISTS `_haul_loads` (\
@@ -62,10 +64,26 @@ pub async fn ensure_journal(conn: &mut Conn) -> Result<()> {
          CREATE TABLE IF NOT EXISTS `_haul_chunks` (\
            job varchar(64) NOT NULL, chunk varchar(700) NOT NULL, table_name varchar(200) NOT NULL, \
            `rows` bigint unsigned NOT NULL, checksum char(32) NOT NULL, \
-           PRIMARY KEY (job, chunk)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+           PRIMARY KEY (job, chunk)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
     )
     .await
-    .map_err(|e| EngineError::my("creating haul's journal tables (_haul_loads, _haul_chunks)", e))
+    .map_err(|e| EngineError::my("creating haul's journal tables (_haul_loads, _haul_chunks)", e))?;
+    let collation: Option<String> = conn
+        .query_first(
+            "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+             AND TABLE_NAME = '_haul_chunks' AND COLUMN_NAME = 'chunk'",
+        )
+        .await
+        .map_err(|e| EngineError::my("reading haul's journal table _haul_chunks", e))?;
+    if collation.is_some_and(|c| c != "utf8mb4_bin") {
+        conn.query_drop(
+            "ALTER TABLE `_haul_chunks` MODIFY chunk varchar(700) \
+             CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL",
+        )
+        .await
+        .map_err(|e| EngineError::my("making _haul_chunks compare chunk ids byte-wise", e))?;
+    }
+    Ok(())
 }
 
 /// A job's row.

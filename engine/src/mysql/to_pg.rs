@@ -8,6 +8,10 @@
 //! `not_recreated` and reported by the load: generated columns (loaded as plain columns, since
 //! their MySQL expressions are not PostgreSQL), FULLTEXT and SPATIAL indexes, column defaults
 //! that are expressions, ON UPDATE clauses.
+//!
+//! Names (`names`): a table or column name over PostgreSQL's 63 bytes stops the load before
+//! anything is created; index, constraint and sequence names over it are shortened with a
+//! hash and listed in `not_recreated` as renamed.
 
 use std::sync::Arc;
 
@@ -22,6 +26,7 @@ use haul_formats::pgtypes::{PgKind, interval_fields};
 use crate::error::{EngineError, Result};
 use crate::manifest::Manifest;
 use crate::mysql::catalog::MyTableDdl;
+use crate::mysql::names::{self, Names, Rules};
 use crate::pg::catalog::{ColumnDdl, ConstraintDdl, IndexDdl, TableDdl};
 use crate::pg::objects::SequenceDdl;
 use crate::pg::{qualified, quote_ident, quote_literal};
@@ -67,9 +72,18 @@ fn varchar_len(column_type: &str) -> Option<u32> {
 /// A PostgreSQL-shaped copy of a MySQL dump's manifest: tables in `public`, PostgreSQL DDL,
 /// identity sequences; what cannot be carried is added to `not_recreated`.
 pub fn pg_manifest(m: &Manifest) -> Result<Manifest> {
+    names::check_pg_names(&m.tables)?;
     let mut out = m.clone();
     let mut notes = Vec::new();
     let mut sequences = Vec::new();
+    // Tables, indexes and sequences share the schema's namespace.
+    let mut relations = Names::new(
+        Rules::Postgres,
+        "is taken by another table, index or sequence of the schema",
+    );
+    for t in &m.tables {
+        relations.reserve(&t.name);
+    }
     for t in &mut out.tables {
         let Some(my) = t.mysql.clone() else {
             return Err(EngineError::Target(format!(
@@ -78,7 +92,7 @@ pub fn pg_manifest(m: &Manifest) -> Result<Manifest> {
             )));
         };
         t.schema = PG_SCHEMA.to_string();
-        t.ddl = table_ddl(t, &my, &mut notes, &mut sequences);
+        t.ddl = table_ddl(t, &my, &mut notes, &mut sequences, &mut relations);
         if let Some(k) = &mut t.key {
             k.cast_types = k
                 .positions
@@ -105,9 +119,14 @@ fn table_ddl(
     my: &MyTableDdl,
     notes: &mut Vec<String>,
     sequences: &mut Vec<SequenceDdl>,
+    relations: &mut Names,
 ) -> TableDdl {
     let name = &t.name;
     let mut ddl = TableDdl::default();
+    let mut constraints = Names::new(
+        Rules::Postgres,
+        "is taken by another constraint of the table",
+    );
     for (c, mc) in t.columns.iter().zip(&my.columns) {
         let ty = pg_type(&c.kind, c.mysql.as_ref(), &mc.column_type);
         if let Some(expr) = &mc.generated {
@@ -140,11 +159,15 @@ fn table_ddl(
                 })
         };
         if auto {
-            let seq = format!("{name}_{}_seq", c.name);
+            let seq = relations.fit_noted(
+                &format!("{name}_{}_seq", c.name),
+                || format!("the sequence of identity column `{name}`.`{}`", c.name),
+                notes,
+            );
             let last = my.auto_increment.unwrap_or(1).saturating_sub(1);
             sequences.push(SequenceDdl {
                 schema: PG_SCHEMA.into(),
-                name: truncate63(&seq),
+                name: seq,
                 data_type: if ty == "bigint" { "bigint" } else { "integer" }.into(),
                 start: 1,
                 increment: 1,
@@ -174,7 +197,11 @@ fn table_ddl(
         if let Some(MyKind::Enum { labels }) = &c.mysql {
             let list: Vec<String> = labels.iter().map(|l| quote_literal(l)).collect();
             ddl.constraints.push(ConstraintDdl {
-                name: truncate63(&format!("{name}_{}_check", c.name)),
+                name: constraints.fit_noted(
+                    &format!("{name}_{}_check", c.name),
+                    || format!("the CHECK of ENUM column `{name}`.`{}`", c.name),
+                    notes,
+                ),
                 kind: "c".into(),
                 definition: format!("CHECK ({} IN ({}))", quote_ident(&c.name), list.join(", ")),
                 local: true,
@@ -190,11 +217,19 @@ fn table_ddl(
             ));
             continue;
         }
-        let ix_name = if ix.primary {
-            truncate63(&format!("{name}_pkey"))
+        let wanted = if ix.primary {
+            format!("{name}_pkey")
         } else {
-            truncate63(&format!("{name}_{}", ix.name))
+            format!("{name}_{}", ix.name)
         };
+        let ix_name = relations.fit_noted(
+            &wanted,
+            || format!("index `{}` of `{name}`", ix.name),
+            notes,
+        );
+        if ix.primary {
+            constraints.reserve(&ix_name);
+        }
         let definition = format!(
             "CREATE {}INDEX {} ON {} USING btree ({})",
             if ix.unique { "UNIQUE " } else { "" },
@@ -223,7 +258,11 @@ fn table_ddl(
         let cols: Vec<String> = fk.columns.iter().map(|c| quote_ident(c)).collect();
         let refs: Vec<String> = fk.ref_columns.iter().map(|c| quote_ident(c)).collect();
         ddl.constraints.push(ConstraintDdl {
-            name: truncate63(&format!("{name}_{}", fk.name)),
+            name: constraints.fit_noted(
+                &format!("{name}_{}", fk.name),
+                || format!("foreign key `{}` of `{name}`", fk.name),
+                notes,
+            ),
             kind: "f".into(),
             definition: format!(
                 "FOREIGN KEY ({}) REFERENCES {}({}) ON UPDATE {} ON DELETE {}",
@@ -275,17 +314,6 @@ fn translate_default(d: &str, kind: &PgKind) -> Option<String> {
         }
         _ => None,
     }
-}
-
-fn truncate63(s: &str) -> String {
-    if s.len() <= 63 {
-        return s.to_string();
-    }
-    let mut end = 63;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
 }
 
 /// The Arrow schema of the PostgreSQL kinds of `table`'s columns (what the COPY encoder and
