@@ -1,4 +1,4 @@
-//! haul's engine: catalog, planner, snapshots, sources, sinks, scheduler, manifest, verify.
+//! haul's engine: catalog, planner, snapshots, sources, sinks, scheduler, manifest, verify, diff.
 //!
 //! ```text
 //!           plan (catalog reads only)
@@ -23,6 +23,7 @@
 //! [`events::Event`]s to an [`events::Observer`].
 
 pub mod copy;
+pub mod diff;
 pub mod dump;
 pub mod dumpdir;
 pub mod endpoint;
@@ -38,6 +39,7 @@ pub(crate) mod runner;
 pub mod select;
 pub mod sink;
 pub mod source;
+pub mod upsert;
 pub mod verify;
 pub mod verify_target;
 

@@ -9,9 +9,10 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0    done (and verified, for verify)
   1    finished, but some chunks failed (rerun the same command to resume), a load/copy
-       step after the rows failed (listed as FAILED), or verify found differences
+       step after the rows failed (listed as FAILED), verify found differences, or diff
+       found differences (with --apply: some it could not repair)
   2    fatal: usage, connection, schema, directory, disk full, source changed, target
-       tables exist (--if-exists error) or do not match
+       tables exist (--if-exists error) or do not match; diff: a chunk could not be compared
   130  interrupted (Ctrl-C); rerun the same command to resume
 
 Passwords come from the URL, PGPASSWORD, ~/.pgpass or MYSQL_PWD and are never printed or stored.";
@@ -51,6 +52,41 @@ pub enum Command {
     /// PostgreSQL): one snapshot, chunks streamed into the target, schema as in `load`; rerun to
     /// resume.
     Copy(CopyArgs),
+    /// Compare two databases (PostgreSQL or MySQL/MariaDB, any pair) row by row, each side in
+    /// one snapshot: rows missing in the target, extra in it, and changed (key and columns).
+    /// With --apply, make the target equal to the source for those rows.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Source database URL.
+    pub source: String,
+
+    /// Target database URL.
+    pub target: String,
+
+    /// Parallel workers (each with a session on both sides, plus a writer with --apply).
+    #[arg(long, short, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Repair the target: upsert the source's missing and changed rows and delete the extra
+    /// ones, by key, in one transaction per chunk (tables without a key are only reported).
+    #[arg(long)]
+    pub apply: bool,
+
+    /// Differing rows listed per table; the rest are counted.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub max_rows: usize,
+
+    /// Keys per side held in memory while narrowing a differing chunk down (tests lower it to
+    /// exercise the narrowing by key-hash buckets).
+    #[arg(long, value_name = "N", default_value_t = haul_engine::diff::DEFAULT_MAP_CAP as u64, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub map_cap: u64,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The `haul` binary: argument parsing, output (progress bars or `--json`), exit codes.
 
 mod cli;
+mod diff_cmd;
 mod load_cmd;
 mod output;
 mod plan_view;
@@ -211,6 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Load(args) => load_cmd::run(args, cli.json, cli.quiet).await,
         Command::Copy(args) => load_cmd::run_copy(args, cli.json, cli.quiet).await,
+        Command::Diff(args) => diff_cmd::run(args, cli.json, cli.quiet).await,
         Command::Verify(args) => {
             let dir = args.dir.clone();
             let jobs = usize::from(args.jobs);

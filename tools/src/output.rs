@@ -211,10 +211,16 @@ impl Observer for HumanObserver {
                 let verb = match *command {
                     "load" => "loading",
                     "copy" => "copying",
+                    "diff" => "comparing",
                     _ => "dumping",
                 };
+                let (from, to) = if *command == "diff" {
+                    ("of", "with")
+                } else {
+                    ("from", "to")
+                };
                 self.say(&format!(
-                    "{verb} {tables} table(s), {chunks} chunk(s){resumed}, ~{} rows / {} from {source} to {target} with {jobs} job(s)",
+                    "{verb} {tables} table(s), {chunks} chunk(s){resumed}, ~{} rows / {} {from} {source} {to} {target} with {jobs} job(s)",
                     human_count(*estimated_rows),
                     human_bytes(*estimated_bytes)
                 ));

@@ -225,20 +225,62 @@ pub async fn load_chunk(
     table: &MyTargetTable,
     arrow_schema: &arrow_schema::Schema,
     journal: &JournalRow,
-    mut rx: mpsc::Receiver<ChunkMsg>,
+    rx: mpsc::Receiver<ChunkMsg>,
     progress: Option<&TableProgress>,
 ) -> Result<Receipt> {
     let ctx = |what: &str| format!("{what} {} (chunk `{}`)", table.display, journal.chunk);
+    conn.query_drop("START TRANSACTION")
+        .await
+        .map_err(|e| EngineError::my(ctx("starting the transaction for"), e))?;
+    let receipt = load_rows(conn, table, arrow_schema, &journal.chunk, rx, progress).await?;
+    let digest = receipt.digest;
+    if let Some((rows, checksum)) = &journal.expected
+        && (*rows != digest.rows || *checksum != digest.sum_hex())
+    {
+        return Err(EngineError::ChecksumMismatch(format!(
+            "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
+             the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
+            journal.chunk,
+            digest.rows,
+            digest.sum_hex()
+        )));
+    }
+    conn.query_drop(format!(
+        "INSERT INTO `_haul_chunks` (job, chunk, table_name, `rows`, checksum) VALUES ({}, {}, {}, {}, {})",
+        quote_literal(&journal.job),
+        quote_literal(&journal.chunk),
+        quote_literal(&table.display),
+        digest.rows,
+        quote_literal(&digest.sum_hex())
+    ))
+    .await
+    .map_err(|e| EngineError::my(ctx("recording the journal row of"), e))?;
+    conn.query_drop("COMMIT")
+        .await
+        .map_err(|e| EngineError::my(ctx("committing"), e))?;
+    Ok(receipt)
+}
+
+/// Streams one chunk's batches into `table` by `LOAD DATA LOCAL INFILE` inside the caller's
+/// transaction; fails on any warning and unless every row read was loaded. Returns the rows,
+/// bytes sent and the rows' digest (by `arrow_schema`). The caller commits; on error it drops
+/// the connection, which rolls the transaction back.
+pub async fn load_rows(
+    conn: &mut Conn,
+    table: &MyTargetTable,
+    arrow_schema: &arrow_schema::Schema,
+    chunk: &str,
+    mut rx: mpsc::Receiver<ChunkMsg>,
+    progress: Option<&TableProgress>,
+) -> Result<Receipt> {
+    let ctx = |what: &str| format!("{what} {} (chunk `{chunk}`)", table.display);
     let format_err = |e| EngineError::Format {
-        chunk: journal.chunk.clone(),
+        chunk: chunk.to_string(),
         cause: Box::new(e),
     };
     let mut encoder =
         MyTextEncoder::try_new(arrow_schema, table.columns.clone()).map_err(format_err)?;
     let mut hasher = RowHasher::try_new(arrow_schema).map_err(format_err)?;
-    conn.query_drop("START TRANSACTION")
-        .await
-        .map_err(|e| EngineError::my(ctx("starting the transaction for"), e))?;
 
     let (btx, brx) = mpsc::channel::<std::io::Result<bytes::Bytes>>(2);
     // The driver wants a `Sync` future: hand it the receiver through a mutex.
@@ -267,7 +309,7 @@ pub async fn load_chunk(
                     if let Err(e) = hasher.digest_batch(&batch, &mut digest) {
                         break Err(format_err(e));
                     }
-                    if let Err(e) = table.check_decimal_text(&batch, sent, &journal.chunk) {
+                    if let Err(e) = table.check_decimal_text(&batch, sent, chunk) {
                         break Err(e);
                     }
                     let mut offset = 0;
@@ -349,34 +391,10 @@ pub async fn load_chunk(
     }
     if affected != sent || sent != end_rows {
         return Err(EngineError::Other(format!(
-            "chunk `{}`: {end_rows} rows read, {sent} sent, {affected} loaded into {}; the chunk was rolled back",
-            journal.chunk, table.display
+            "chunk `{chunk}`: {end_rows} rows read, {sent} sent, {affected} loaded into {}; the chunk was rolled back",
+            table.display
         )));
     }
-    if let Some((rows, checksum)) = &journal.expected
-        && (*rows != digest.rows || *checksum != digest.sum_hex())
-    {
-        return Err(EngineError::ChecksumMismatch(format!(
-            "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
-             the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
-            journal.chunk,
-            digest.rows,
-            digest.sum_hex()
-        )));
-    }
-    conn.query_drop(format!(
-        "INSERT INTO `_haul_chunks` (job, chunk, table_name, `rows`, checksum) VALUES ({}, {}, {}, {}, {})",
-        quote_literal(&journal.job),
-        quote_literal(&journal.chunk),
-        quote_literal(&table.display),
-        digest.rows,
-        quote_literal(&digest.sum_hex())
-    ))
-    .await
-    .map_err(|e| EngineError::my(ctx("recording the journal row of"), e))?;
-    conn.query_drop("COMMIT")
-        .await
-        .map_err(|e| EngineError::my(ctx("committing"), e))?;
     Ok(Receipt {
         rows: digest.rows,
         bytes,

@@ -158,7 +158,7 @@ pub async fn load_chunk(
     table: &TargetTable,
     arrow_schema: &arrow_schema::Schema,
     journal: &JournalRow,
-    mut rx: mpsc::Receiver<ChunkMsg>,
+    rx: mpsc::Receiver<ChunkMsg>,
     progress: Option<&TableProgress>,
 ) -> Result<Receipt> {
     let ctx = |what: &str| format!("{what} {} (chunk `{}`)", table.display, journal.chunk);
@@ -172,6 +172,53 @@ pub async fn load_chunk(
             .await
             .map_err(|e| EngineError::pg(ctx("truncating"), e))?;
     }
+    let receipt = copy_rows(client, table, arrow_schema, &journal.chunk, rx, progress).await?;
+    let digest = receipt.digest;
+    if let Some((rows, checksum)) = &journal.expected
+        && (*rows != digest.rows || *checksum != digest.sum_hex())
+    {
+        return Err(EngineError::ChecksumMismatch(format!(
+            "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
+             the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
+            journal.chunk,
+            digest.rows,
+            digest.sum_hex()
+        )));
+    }
+    let sum = digest.sum_hex();
+    client
+        .execute(
+            "INSERT INTO haul.chunks (job, chunk, table_name, rows, checksum) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &journal.job,
+                &journal.chunk,
+                &table.display,
+                &(digest.rows as i64),
+                &sum,
+            ],
+        )
+        .await
+        .map_err(|e| EngineError::pg(ctx("recording the journal row of"), e))?;
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(|e| EngineError::pg(ctx("committing"), e))?;
+    Ok(receipt)
+}
+
+/// Streams one chunk's batches into `table` by binary COPY (through its staging table for
+/// text-carried columns) inside the caller's transaction, checking that every row read was
+/// copied. Returns the rows, bytes sent and the rows' digest (by `arrow_schema`). The caller
+/// commits; on error it must drop the connection (the COPY may be half sent).
+pub async fn copy_rows(
+    client: &Client,
+    table: &TargetTable,
+    arrow_schema: &arrow_schema::Schema,
+    chunk: &str,
+    mut rx: mpsc::Receiver<ChunkMsg>,
+    progress: Option<&TableProgress>,
+) -> Result<Receipt> {
+    let ctx = |what: &str| format!("{what} {} (chunk `{chunk}`)", table.display);
     if let Some(stage) = &table.stage {
         client
             .batch_execute(&stage.create_sql)
@@ -190,25 +237,18 @@ pub async fn load_chunk(
             .project(&table.send)
             .map_err(|e| EngineError::Other(format!("{}: {e}", table.display)))?,
     };
-    let mut encoder = PgCopyEncoder::try_new(&projected, table.encode.clone()).map_err(|e| {
-        EngineError::Format {
-            chunk: journal.chunk.clone(),
-            cause: Box::new(e),
-        }
-    })?;
-    let mut hasher = RowHasher::try_new(arrow_schema).map_err(|e| EngineError::Format {
-        chunk: journal.chunk.clone(),
+    let format_err = |e| EngineError::Format {
+        chunk: chunk.to_string(),
         cause: Box::new(e),
-    })?;
+    };
+    let mut encoder =
+        PgCopyEncoder::try_new(&projected, table.encode.clone()).map_err(format_err)?;
+    let mut hasher = RowHasher::try_new(arrow_schema).map_err(format_err)?;
     let mut digest = ChunkDigest::default();
     let mut buf = BytesMut::with_capacity(SEND_BYTES + SEND_BYTES / 4);
     PgCopyEncoder::write_header(&mut buf);
     let mut sent_rows: u64 = 0;
     let mut bytes: u64 = 0;
-    let format_err = |e| EngineError::Format {
-        chunk: journal.chunk.clone(),
-        cause: Box::new(e),
-    };
     let end_rows = loop {
         let Some(msg) = rx.recv().await else {
             // The reader stopped without `End`: its error is the real one. Dropping the sink
@@ -224,8 +264,7 @@ pub async fn load_chunk(
                     .project(&table.send)
                     .map_err(|e| EngineError::Other(format!("{}: {e}", table.display)))?;
                 if let Some(s) = &table.convert {
-                    send = crate::mysql::to_pg::to_pg(&send, s)
-                        .map_err(|e| e.in_chunk(&journal.chunk))?;
+                    send = crate::mysql::to_pg::to_pg(&send, s).map_err(|e| e.in_chunk(chunk))?;
                 }
                 let mut offset = 0;
                 while offset < send.num_rows() {
@@ -259,22 +298,10 @@ pub async fn load_chunk(
         .finish()
         .await
         .map_err(|e| EngineError::pg(ctx("loading"), e))?;
-
     if copied != sent_rows || sent_rows != end_rows {
         return Err(EngineError::Other(format!(
-            "chunk `{}`: {} rows read, {sent_rows} sent, {copied} copied into {}; the chunk was rolled back",
-            journal.chunk, end_rows, table.display
-        )));
-    }
-    if let Some((rows, checksum)) = &journal.expected
-        && (*rows != digest.rows || *checksum != digest.sum_hex())
-    {
-        return Err(EngineError::ChecksumMismatch(format!(
-            "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
-             the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
-            journal.chunk,
-            digest.rows,
-            digest.sum_hex()
+            "chunk `{chunk}`: {end_rows} rows read, {sent_rows} sent, {copied} copied into {}; the chunk was rolled back",
+            table.display
         )));
     }
     if let Some(stage) = &table.stage {
@@ -283,24 +310,6 @@ pub async fn load_chunk(
             .await
             .map_err(|e| EngineError::pg(ctx("casting the text-carried columns into"), e))?;
     }
-    let sum = digest.sum_hex();
-    client
-        .execute(
-            "INSERT INTO haul.chunks (job, chunk, table_name, rows, checksum) VALUES ($1, $2, $3, $4, $5)",
-            &[
-                &journal.job,
-                &journal.chunk,
-                &table.display,
-                &(digest.rows as i64),
-                &sum,
-            ],
-        )
-        .await
-        .map_err(|e| EngineError::pg(ctx("recording the journal row of"), e))?;
-    client
-        .batch_execute("COMMIT")
-        .await
-        .map_err(|e| EngineError::pg(ctx("committing"), e))?;
     Ok(Receipt {
         rows: digest.rows,
         bytes,
