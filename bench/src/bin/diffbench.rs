@@ -226,12 +226,17 @@ async fn prepare(admin_url: &str, source_db: &str) -> Result<u32> {
             &[&source_db],
         )
         .await?;
-    admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {TARGET_DB}; CREATE DATABASE {TARGET_DB} TEMPLATE {source_db}"
-        ))
-        .await
-        .with_context(|| format!("creating {TARGET_DB} as a copy of {source_db}"))?;
+    // One statement each: DROP/CREATE DATABASE cannot run in the implicit transaction of a
+    // multi-statement query.
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {TARGET_DB}"),
+        format!("CREATE DATABASE {TARGET_DB} TEMPLATE {source_db}"),
+    ] {
+        admin
+            .batch_execute(&sql)
+            .await
+            .with_context(|| format!("creating {TARGET_DB} as a copy of {source_db}: {sql}"))?;
+    }
     let backend: i32 = admin
         .query_one("SELECT pg_backend_pid()", &[])
         .await?
