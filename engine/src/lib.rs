@@ -1,4 +1,5 @@
-//! haul's engine: catalog, planner, snapshots, sources, sinks, scheduler, manifest, verify, diff.
+//! haul's engine: catalog, planner, snapshots, sources, sinks, scheduler, manifest, verify, diff,
+//! sync.
 //!
 //! ```text
 //!           plan (catalog reads only)
@@ -39,6 +40,7 @@ pub(crate) mod runner;
 pub mod select;
 pub mod sink;
 pub mod source;
+pub mod sync;
 pub mod upsert;
 pub mod verify;
 pub mod verify_target;

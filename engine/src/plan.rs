@@ -99,6 +99,10 @@ pub struct ChunkSpec {
     /// File path relative to the dump directory.
     pub file: String,
     pub range: ChunkRange,
+    /// An extra row filter in the source's SQL, ANDed to the range (`haul sync`'s window);
+    /// never planned or recorded in a manifest.
+    #[serde(skip)]
+    pub filter: Option<String>,
 }
 
 /// A chunk's rows.
@@ -176,6 +180,7 @@ pub fn chunks_from_bounds<B: Clone>(
                 } else {
                     make(lo, hi)
                 },
+                filter: None,
             }
         })
         .collect()

@@ -96,7 +96,7 @@ impl Applied {
 }
 
 /// The plan of the key columns alone, for staging keys.
-fn key_plan(t: &TablePlan, key: &KeyPlan) -> Result<TablePlan> {
+pub(crate) fn key_plan(t: &TablePlan, key: &KeyPlan) -> Result<TablePlan> {
     let schema = t
         .arrow_schema
         .project(&key.positions)
@@ -347,6 +347,11 @@ impl<'a> UpsertTx<'a> {
         })
     }
 
+    /// The connection this transaction runs on (e.g. to build SQL in its dialect).
+    pub fn writer(&self) -> &Writer {
+        self.writer
+    }
+
     /// Stages the rows to upsert (batches in [`UpsertTable::schema`]); may be called again.
     pub async fn stage_rows(&mut self, rx: mpsc::Receiver<ChunkMsg>) -> Result<u64> {
         let schema = self.table.schema.clone();
@@ -388,6 +393,12 @@ impl<'a> UpsertTx<'a> {
 
     /// Deletes by the staged keys, upserts the staged rows, commits.
     pub async fn commit(self) -> Result<Applied> {
+        self.commit_with("").await
+    }
+
+    /// As [`UpsertTx::commit`], running `extra` (SQL of the target's engine, e.g. a journal
+    /// row recording this chunk) inside the same transaction just before COMMIT.
+    pub async fn commit_with(self, extra: &str) -> Result<Applied> {
         let t = &self.table.display;
         let chunk = &self.chunk;
         let ctx = |what: &str| format!("{what} {t} (chunk `{chunk}`)");
@@ -407,6 +418,11 @@ impl<'a> UpsertTx<'a> {
                     };
                     EngineError::pg(what, e)
                 })?;
+                if !extra.is_empty() {
+                    c.batch_execute(extra)
+                        .await
+                        .map_err(|e| EngineError::pg(ctx("recording the chunk of"), e))?;
+                }
                 c.batch_execute("COMMIT")
                     .await
                     .map_err(|e| EngineError::pg(ctx("committing the repair of"), e))?;
@@ -420,6 +436,11 @@ impl<'a> UpsertTx<'a> {
                 c.query_drop(upsert.as_str())
                     .await
                     .map_err(|e| EngineError::my(ctx("upserting rows into"), e))?;
+                if !extra.is_empty() {
+                    c.query_drop(extra)
+                        .await
+                        .map_err(|e| EngineError::my(ctx("recording the chunk of"), e))?;
+                }
                 c.query_drop("COMMIT")
                     .await
                     .map_err(|e| EngineError::my(ctx("committing the repair of"), e))?;

@@ -359,6 +359,7 @@ fn items_of(
             index: 0,
             file: String::new(),
             range: ChunkRange::Whole,
+            filter: None,
         },
         expected: whole,
     }]

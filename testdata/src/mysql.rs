@@ -41,6 +41,11 @@ async fn connect(url: &str) -> Result<Conn, String> {
     Conn::new(opts).await.map_err(|e| message(&e))
 }
 
+/// Runs SQL on the database at `url` in a new session (for a test's own writer thread).
+pub fn exec_at(url: &str, sql: &str) -> Result<(), String> {
+    block_on(exec_on(url.to_string(), sql.to_string()))
+}
+
 /// Runs a batch of statements; every result set is read and dropped.
 async fn exec_on(url: String, sql: String) -> Result<(), String> {
     let mut conn = connect(&url).await?;

@@ -8,11 +8,13 @@ use haul_formats::parquet_io::ParquetCompression;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    done (and verified, for verify)
-  1    finished, but some chunks failed (rerun the same command to resume), a load/copy
+  1    finished, but some chunks failed (rerun the same command to resume; sync keeps
+       its watermark until every chunk is applied), a load/copy
        step after the rows failed (listed as FAILED), verify found differences, or diff
        found differences (with --apply: some it could not repair)
   2    fatal: usage, connection, schema, directory, disk full, source changed, target
-       tables exist (--if-exists error) or do not match; diff: a chunk could not be compared
+       tables exist (--if-exists error) or do not match; diff: a chunk could not be compared;
+       sync: a table missing or without a key, a bad --column, no watermark and no --since
   130  interrupted (Ctrl-C); rerun the same command to resume
 
 Passwords come from the URL, PGPASSWORD, ~/.pgpass or MYSQL_PWD and are never printed or stored.";
@@ -56,6 +58,53 @@ pub enum Command {
     /// one snapshot: rows missing in the target, extra in it, and changed (key and columns).
     /// With --apply, make the target equal to the source for those rows.
     Diff(DiffArgs),
+    /// Catch a target up with a source: rows whose --column is past the last watermark (or
+    /// --since / --since-dump) are upserted by key, chunked and in parallel, and the new
+    /// watermark is recorded in the target; --deletes also removes rows gone from the source.
+    /// Rerun the same command to resume.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Source database URL.
+    pub source: String,
+
+    /// Target database URL (its tables created by `haul load` or `haul copy`).
+    pub target: String,
+
+    /// The column that grows when a row changes: a timestamp, date or integer column every
+    /// synced table has (e.g. updated_at).
+    #[arg(long, value_name = "COL")]
+    pub column: String,
+
+    /// Start of the first window: rows with COL > TIME (an integer for an integer column).
+    /// Without it (and without --since-dump), the watermark the last sync recorded is used.
+    #[arg(long, value_name = "TIME", conflicts_with = "since_dump")]
+    pub since: Option<String>,
+
+    /// Start from the snapshot time of the dump in DIR (the one the target was loaded from),
+    /// minus --overlap.
+    #[arg(long, value_name = "DIR")]
+    pub since_dump: Option<PathBuf>,
+
+    /// How far before the watermark (or dump time) a window starts, so rows committed late or
+    /// stamped by a skewed clock are not lost: 300s, 5m, 2h, 1d; a count for an integer
+    /// column. Default 5m (0 for an integer column).
+    #[arg(long, value_name = "DURATION")]
+    pub overlap: Option<String>,
+
+    /// Also delete target rows whose keys the source no longer has (a comparison of the key
+    /// columns of every chunk).
+    #[arg(long)]
+    pub deletes: bool,
+
+    /// Parallel workers (a source session and a target writer each).
+    #[arg(long, short, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ mod diff_cmd;
 mod load_cmd;
 mod output;
 mod plan_view;
+mod sync_cmd;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -213,6 +214,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Load(args) => load_cmd::run(args, cli.json, cli.quiet).await,
         Command::Copy(args) => load_cmd::run_copy(args, cli.json, cli.quiet).await,
         Command::Diff(args) => diff_cmd::run(args, cli.json, cli.quiet).await,
+        Command::Sync(args) => sync_cmd::run(args, cli.json, cli.quiet).await,
         Command::Verify(args) => {
             let dir = args.dir.clone();
             let jobs = usize::from(args.jobs);

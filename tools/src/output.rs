@@ -212,9 +212,11 @@ impl Observer for HumanObserver {
                     "load" => "loading",
                     "copy" => "copying",
                     "diff" => "comparing",
+                    "sync" => "syncing",
+                    "sync-deletes" => "looking for deleted keys in",
                     _ => "dumping",
                 };
-                let (from, to) = if *command == "diff" {
+                let (from, to) = if *command == "diff" || *command == "sync-deletes" {
                     ("of", "with")
                 } else {
                     ("from", "to")

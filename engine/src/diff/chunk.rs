@@ -56,6 +56,9 @@ pub(crate) struct Knobs {
     /// Rows listed per chunk (the table keeps the first of them).
     pub max_rows: usize,
     pub apply: bool,
+    /// With `apply`: only delete the target's extra keys, never upsert (`haul sync --deletes`,
+    /// which compares plans of the key columns alone).
+    pub deletes_only: bool,
 }
 
 /// What one chunk comparison found (and repaired).
@@ -343,7 +346,8 @@ async fn fetch(
     let (sc, dc) = (&t.src.plan.chunks[ci], &t.dst.plan.chunks[ci]);
     let id = sc.id.as_str();
     let any_listed = d.values().any(|p| p.listed);
-    let upserts = tx.is_some() && d.values().any(|p| p.class != Class::Extra);
+    let upserts =
+        tx.is_some() && !knobs.deletes_only && d.values().any(|p| p.class != Class::Extra);
     let deletes = tx.is_some() && d.values().any(|p| p.class == Class::Extra);
     if !any_listed && !upserts && !deletes {
         return Ok(());
@@ -499,7 +503,7 @@ async fn one_sided(
     let id = t.src.plan.chunks[ci].id.clone();
     let mut rows: Vec<Rendered> = Vec::new();
     let max = knobs.max_rows;
-    let staging = tx.is_some();
+    let staging = tx.is_some() && !(missing && knobs.deletes_only);
     let key = t.key.clone();
     let (ftx, frx) = mpsc::channel::<ChunkMsg>(CHANNEL_DEPTH);
     let read = scan(
@@ -525,7 +529,7 @@ async fn one_sided(
             }
         },
     );
-    match tx {
+    match tx.filter(|_| staging) {
         Some(tx) => {
             let stage = async {
                 if missing {

@@ -13,11 +13,11 @@
 //! DiffReport: per table, rows missing / extra / changed (key and changed columns)
 //! ```
 
-mod chunk;
+pub(crate) mod chunk;
 mod narrow;
-mod open;
+pub(crate) mod open;
 mod render;
-mod sides;
+pub(crate) mod sides;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -252,6 +252,7 @@ pub async fn diff(
             map_cap: opts.map_cap.max(1),
             max_rows: opts.max_rows,
             apply: opts.apply,
+            deletes_only: false,
         },
         progress: progress.clone(),
         results: Mutex::new(HashMap::new()),

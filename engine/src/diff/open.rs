@@ -218,6 +218,7 @@ fn items(t: &TablePlan, aligned: bool) -> Vec<ChunkSpec> {
         index: 0,
         file: String::new(),
         range: ChunkRange::Whole,
+        filter: None,
     }]
 }
 

@@ -39,9 +39,13 @@ pub fn select_sql(table: &TablePlan, chunk: &ChunkSpec) -> String {
         cols.join(", "),
         qualified(&table.schema, &table.name)
     );
-    if let Some(pred) = chunk_predicate(table, &chunk.range) {
+    let preds: Vec<String> = chunk_predicate(table, &chunk.range)
+        .into_iter()
+        .chain(chunk.filter.iter().map(|f| format!("({f})")))
+        .collect();
+    if !preds.is_empty() {
         sql.push_str(" WHERE ");
-        sql.push_str(&pred);
+        sql.push_str(&preds.join(" AND "));
     }
     sql
 }

@@ -40,9 +40,13 @@ pub fn copy_sql(table: &TablePlan, chunk: &ChunkSpec) -> String {
         },
         qualified(&table.schema, &table.name)
     );
-    if let Some(pred) = chunk_predicate(table.key.as_ref(), &chunk.range) {
+    let preds: Vec<String> = chunk_predicate(table.key.as_ref(), &chunk.range)
+        .into_iter()
+        .chain(chunk.filter.iter().map(|f| format!("({f})")))
+        .collect();
+    if !preds.is_empty() {
         sql.push_str(" WHERE ");
-        sql.push_str(&pred);
+        sql.push_str(&preds.join(" AND "));
     }
     sql.push_str(") TO STDOUT (FORMAT binary)");
     sql
@@ -210,10 +214,33 @@ mod tests {
                 lo: Some(8),
                 hi: None,
             },
+            filter: None,
         };
         assert_eq!(
             copy_sql(&t, &c),
             "COPY (SELECT \"id\", CASE WHEN \"ip\" IS NULL THEN NULL ELSE pg_catalog.format('%s', \"ip\") END, \"p\"::text FROM ONLY \"Sales\".\"t\" WHERE ctid >= '(8,0)'::tid) TO STDOUT (FORMAT binary)"
+        );
+        // A sync window is ANDed to the range, and stands alone in a whole-table chunk.
+        let windowed = ChunkSpec {
+            filter: Some("\"id\" > 5 AND \"id\" <= 9".into()),
+            ..c.clone()
+        };
+        assert!(
+            copy_sql(&t, &windowed).ends_with(
+                "WHERE ctid >= '(8,0)'::tid AND (\"id\" > 5 AND \"id\" <= 9)) TO STDOUT (FORMAT binary)"
+            ),
+            "{}",
+            copy_sql(&t, &windowed)
+        );
+        let whole = ChunkSpec {
+            range: ChunkRange::Whole,
+            ..windowed
+        };
+        assert!(
+            copy_sql(&t, &whole)
+                .ends_with("\"t\" WHERE (\"id\" > 5 AND \"id\" <= 9)) TO STDOUT (FORMAT binary)"),
+            "{}",
+            copy_sql(&t, &whole)
         );
     }
 }
