@@ -7,6 +7,8 @@
 //! read_both  two psql processes, one per database, each `COPY t TO STDOUT (FORMAT binary)`
 //!            for every table to /dev/null: the servers' own read of both sides   ← baseline
 //! haul_diff  haul diff SRC DST --jobs N --quiet  (must exit 0: the databases are equal)
+//! pgcopydb_compare  pgcopydb compare data --source SRC --target DST --table-jobs N (pgcopydb
+//!            ≥ 0.13; skipped with a message when the binary has no `compare data`)
 //! ```
 //!
 //! Each repetition runs both variants (order rotated) after a quiet-machine gate; each process
@@ -65,12 +67,15 @@ struct Args {
     quiet_wait: u64,
     #[arg(long, default_value = "/tmp/haul-diffbench")]
     work_dir: PathBuf,
+    /// The pgcopydb binary (≥ 0.13, for `compare data`).
+    #[arg(long, default_value = "pgcopydb")]
+    pgcopydb: String,
     #[arg(long, default_value = "bench/results")]
     results_dir: PathBuf,
 }
 
 const TARGET_DB: &str = "haul_bench_diff_target";
-const VARIANTS: [&str; 2] = ["read_both", "haul_diff"];
+const VARIANTS: [&str; 3] = ["read_both", "haul_diff", "pgcopydb_compare"];
 /// DESIGN/issue 5: haul diff of equal databases within 1.3× of reading both sides once.
 const LIMIT: f64 = 1.3;
 
@@ -113,6 +118,26 @@ fn run(args: Args) -> Result<()> {
         page_kib: procfs::page_kib(),
     };
     let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let has_compare = std::process::Command::new(&args.pgcopydb)
+        .args(["compare", "data", "--help"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let variants: Vec<&str> = VARIANTS
+        .iter()
+        .copied()
+        .filter(|v| *v != "pgcopydb_compare" || has_compare)
+        .collect();
+    if !has_compare {
+        println!(
+            "`{} compare data` does not run (pgcopydb < 0.13 has no compare): skipping pgcopydb_compare",
+            args.pgcopydb
+        );
+    }
+    let pgcopydb_dir = args.work_dir.join("pgcopydb");
+    let pgcopydb_dir_s = pgcopydb_dir
+        .to_str()
+        .ok_or_else(|| anyhow!("non-UTF-8 path {}", pgcopydb_dir.display()))?
+        .to_string();
     let cmds = |variant: &str| -> Result<Vec<Cmd>> {
         Ok(match variant {
             "read_both" => [&data.url, &target_url]
@@ -137,10 +162,28 @@ fn run(args: Args) -> Result<()> {
                     &["diff", &data.url, &target_url, "--jobs", &jobs, "--quiet"],
                 )]
             }
+            "pgcopydb_compare" => {
+                let jobs = args.jobs.to_string();
+                vec![Cmd::new(
+                    &args.pgcopydb,
+                    &[
+                        "compare",
+                        "data",
+                        "--source",
+                        &data.url,
+                        "--target",
+                        &target_url,
+                        "--dir",
+                        &pgcopydb_dir_s,
+                        "--table-jobs",
+                        &jobs,
+                    ],
+                )]
+            }
             other => bail!("unknown variant {other}"),
         })
     };
-    for v in VARIANTS {
+    for v in &variants {
         for c in cmds(v)? {
             eprintln!("  {v}: {}", c.display());
         }
@@ -155,6 +198,7 @@ fn run(args: Args) -> Result<()> {
             );
         }
         let scratch = args.work_dir.join(format!("{variant}-{rep}-{attempt}"));
+        remove_dir(&pgcopydb_dir)?;
         let observed = measure::run(&cmds(variant)?, &scratch, &probe, &dbs)?;
         remove_dir(&scratch)?;
         let allowance = (0.05 * observed.wall_s * nproc as f64).max(1.0);
@@ -182,8 +226,8 @@ fn run(args: Args) -> Result<()> {
     measure("read_both", 0, 0)?;
     let mut samples = Vec::new();
     for rep in 0..args.reps {
-        for i in 0..VARIANTS.len() {
-            let v = VARIANTS[(i + rep) % VARIANTS.len()];
+        for i in 0..variants.len() {
+            let v = variants[(i + rep) % variants.len()];
             for attempt in 0..=args.retries {
                 let s = measure(v, rep, attempt)?;
                 let retry = s.noisy && s.observed.exit_ok && attempt < args.retries;
@@ -194,7 +238,7 @@ fn run(args: Args) -> Result<()> {
             }
         }
     }
-    let md = report(&samples, &args, &data);
+    let md = report(&samples, &args, &data, &variants);
     println!("\n{md}");
     let started = chrono::Utc::now();
     fs::create_dir_all(&args.results_dir)?;
@@ -207,6 +251,7 @@ fn run(args: Args) -> Result<()> {
         "args": args,
         "dataset": { "database": data.database, "tables": tables, "lineitem_rows": data.rows },
         "haul_version": measure_version(&args.haul),
+        "pgcopydb_version": has_compare.then(|| measure_version(Path::new(&args.pgcopydb))),
         "samples": samples,
         "markdown": md,
     });
@@ -277,14 +322,14 @@ fn counted<'a>(samples: &'a [Sample], variant: &str) -> Vec<&'a Sample> {
     if clean.is_empty() { ok } else { clean }
 }
 
-fn report(samples: &[Sample], args: &Args, data: &tpch::Dataset) -> String {
+fn report(samples: &[Sample], args: &Args, data: &tpch::Dataset, variants: &[&str]) -> String {
     let mut md = format!(
         "TPC-H scale {} ({}, {} lineitem rows) against an equal copy, --jobs {}\n\n\
          | variant | n (counted/total) | wall s median | min–max | client CPU s | server CPU s | peak RSS MiB |\n\
          |---|---:|---:|---:|---:|---:|---:|\n",
         args.scale, data.database, data.rows, args.jobs
     );
-    for v in VARIANTS {
+    for &v in variants {
         let c = counted(samples, v);
         let total = samples.iter().filter(|s| s.variant == v).count();
         let wall: Vec<f64> = c.iter().map(|s| s.observed.wall_s).collect();
@@ -308,25 +353,35 @@ fn report(samples: &[Sample], args: &Args, data: &tpch::Dataset) -> String {
                 .collect(),
         )
     };
-    let per_rep: Vec<f64> = (0..args.reps)
-        .filter_map(|rep| {
-            let pick = |v: &str| {
-                counted(samples, v)
-                    .iter()
-                    .filter(|s| s.rep == rep)
-                    .map(|s| s.observed.wall_s)
-                    .next()
-            };
-            Some(pick("haul_diff")? / pick("read_both")?)
-        })
-        .collect();
+    let per_rep = |base: &str| -> Vec<f64> {
+        (0..args.reps)
+            .filter_map(|rep| {
+                let pick = |v: &str| {
+                    counted(samples, v)
+                        .iter()
+                        .filter(|s| s.rep == rep)
+                        .map(|s| s.observed.wall_s)
+                        .next()
+                };
+                Some(pick("haul_diff")? / pick(base)?)
+            })
+            .collect()
+    };
     if let (Some(h), Some(b)) = (wall("haul_diff"), wall("read_both")) {
         let ratio = h / b;
         md.push_str(&format!(
             "\n| haul_diff ÷ read_both | ratio of medians | median of per-rep ratios | limit | holds |\n\
              |---|---:|---:|---:|---|\n| | {ratio:.2}× | {} | ≤ {LIMIT:.1}× | {} |\n",
-            median(per_rep).map_or("-".into(), |r| format!("{r:.2}×")),
+            median(per_rep("read_both")).map_or("-".into(), |r| format!("{r:.2}×")),
             if ratio <= LIMIT { "yes" } else { "**no**" }
+        ));
+    }
+    if let (Some(h), Some(p)) = (wall("haul_diff"), wall("pgcopydb_compare")) {
+        md.push_str(&format!(
+            "\n| haul_diff ÷ pgcopydb_compare | ratio of medians | median of per-rep ratios |\n\
+             |---|---:|---:|\n| | {:.2}× | {} |\n",
+            h / p,
+            median(per_rep("pgcopydb_compare")).map_or("-".into(), |r| format!("{r:.2}×")),
         ));
     }
     let failed: Vec<String> = samples
