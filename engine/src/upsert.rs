@@ -19,8 +19,9 @@
 //! upserted one does not collide. The staged rows are in the batches' schema (the source's);
 //! staged keys are batches of the key columns only ([`UpsertTable::key_schema`]).
 //!
-//! Sequences and AUTO_INCREMENT counters are not touched (MySQL moves AUTO_INCREMENT past an
-//! inserted value by itself; PostgreSQL does not). On PostgreSQL, foreign keys are checked at
+//! Rows arrive with their keys, so a PostgreSQL target's sequences would lag behind them:
+//! [`advance_sequences`] moves them past the largest values once a table's run is done (MySQL
+//! moves AUTO_INCREMENT past an inserted value by itself). On PostgreSQL, foreign keys are checked at
 //! each statement, so rows that need a parent from another table may have to wait for that
 //! table's transaction: rerunning the same command finishes them.
 
@@ -458,4 +459,40 @@ impl<'a> UpsertTx<'a> {
 
 fn mismatched() -> EngineError {
     EngineError::Other("an upsert into one engine was given a connection to the other".into())
+}
+
+/// Moves the sequences of a PostgreSQL target table (serial and identity columns) past the
+/// largest value their column now holds, so that inserts after a cutover do not collide with
+/// rows an upsert wrote with explicit values; returns how many sequences it looked at. MySQL
+/// needs nothing: it moves AUTO_INCREMENT past an inserted value by itself.
+pub async fn advance_sequences(writer: &mut Writer, schema: &str, table: &str) -> Result<usize> {
+    let Writer::Pg(c) = writer else {
+        return Ok(0);
+    };
+    let target = crate::pg::qualified(schema, table);
+    let ctx = || format!("moving the sequences of {schema}.{table} past its largest values");
+    let rows = c
+        .query(
+            "SELECT a.attname, pg_catalog.pg_get_serial_sequence($1, a.attname) \
+             FROM pg_catalog.pg_attribute a \
+             WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+               AND pg_catalog.pg_get_serial_sequence($1, a.attname) IS NOT NULL",
+            &[&target],
+        )
+        .await
+        .map_err(|e| EngineError::pg(ctx(), e))?;
+    for r in &rows {
+        let column: String = r.get(0);
+        // Already quoted and qualified by pg_get_serial_sequence.
+        let seq: String = r.get(1);
+        c.batch_execute(&format!(
+            "SELECT pg_catalog.setval({lit}::regclass, GREATEST((SELECT max({col})::bigint FROM {target}), \
+             (SELECT last_value FROM {seq})))",
+            lit = crate::pg::quote_literal(&seq),
+            col = crate::pg::quote_ident(&column),
+        ))
+        .await
+        .map_err(|e| EngineError::pg(ctx(), e))?;
+    }
+    Ok(rows.len())
 }

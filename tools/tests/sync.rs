@@ -320,3 +320,33 @@ fn an_integer_column_is_a_watermark_too() {
         r.stderr
     );
 }
+
+#[test]
+fn a_sync_moves_the_targets_sequences_past_the_rows_it_wrote() {
+    let Some(src) = PgTestDb::create("syncseq_src") else {
+        return;
+    };
+    let Some(dst) = PgTestDb::create("syncseq_dst") else {
+        return;
+    };
+    let table = "CREATE TABLE ids (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text, \
+                 updated_at timestamptz NOT NULL DEFAULT now())";
+    src.exec(table);
+    src.exec("INSERT INTO ids (v) SELECT 'v' || g FROM generate_series(1, 120) g");
+    dst.exec(table);
+    let r = run(&[
+        "sync",
+        src.url(),
+        dst.url(),
+        "--column",
+        "updated_at",
+        "--since",
+        "2000-01-01 00:00:00+00",
+    ]);
+    expect_code(&r, 0, "sync");
+    assert_eq!(
+        dst.scalar("INSERT INTO ids (v) VALUES ('after') RETURNING id")
+            .as_deref(),
+        Some("121")
+    );
+}

@@ -273,6 +273,14 @@ pub async fn diff(
         h.finish().await;
     }
     let outcome = outcome?;
+    if let (true, Endpoint::Postgres(pg)) = (opts.apply, dst) {
+        // Rows upserted with explicit keys: the target's sequences must follow them.
+        let mut w = Writer::Pg(crate::pg::conn::connect(pg).await?);
+        for t in work.tables.values().filter(|t| t.upsert.is_some()) {
+            let p = &t.dst.plan;
+            crate::upsert::advance_sequences(&mut w, &p.schema, &p.name).await?;
+        }
+    }
     let summary = crate::dump::summarize(
         &plans,
         &outcome.done,

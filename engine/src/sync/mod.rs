@@ -401,6 +401,9 @@ async fn run(
         if ok {
             journal::finish_run(&mut writer, &r.state_id, r.next_watermark.as_deref()).await?;
             watermark = r.next_watermark.clone();
+            // Rows upserted with explicit keys: a PostgreSQL target's sequences must follow.
+            let t = &r.ctx.dst.plan;
+            crate::upsert::advance_sequences(&mut writer, &t.schema, &t.name).await?;
         }
         out.push(TableSync {
             table: r.ctx.display.clone(),
