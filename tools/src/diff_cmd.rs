@@ -4,7 +4,7 @@ use anyhow::Context;
 use haul_engine::diff::{DiffOptions, DiffReport, RowKind, TableDiff, TableStatus};
 
 use crate::cli::DiffArgs;
-use crate::output::{group_digits, json_line};
+use crate::output::{group_digits, json_line, name_width};
 use crate::{OK, PARTIAL, cancel_on_ctrl_c, observer};
 
 /// Exit code when a chunk could not be compared.
@@ -105,13 +105,7 @@ fn result_word(t: &TableDiff) -> String {
 }
 
 fn print_text(r: &DiffReport, quiet: bool) {
-    let w = r
-        .tables
-        .iter()
-        .map(|t| t.table.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let w = name_width(r.tables.iter().map(|t| t.table.as_str()));
     for t in &r.tables {
         for row in &t.rows {
             let mut line = format!("{:<7}  {:<w$}  {}", kind_word(row.kind), t.table, row.text);

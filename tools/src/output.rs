@@ -338,13 +338,7 @@ pub fn print_summary(what: &str, s: &RunSummary) {
         human_bytes(s.bytes),
         if what == "dump" { "on disk" } else { "sent" }
     );
-    let w = s
-        .tables
-        .iter()
-        .map(|t| t.table.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let w = name_width(s.tables.iter().map(|t| t.table.as_str()));
     println!(
         "{:<w$}  {:>14}  {:>7}  {:>11}  {:>8}",
         "TABLE",
@@ -421,6 +415,11 @@ pub fn human_count(n: u64) -> String {
 /// `1.5 GiB`-style sizes.
 pub fn human_bytes(b: u64) -> String {
     haul_engine::pg::planner::human_bytes(b)
+}
+
+/// The width of a table-name column: the longest name, and at least the header's 5.
+pub(crate) fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(str::len).max().unwrap_or(5).max(5)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use anyhow::Context;
 use haul_engine::sync::{Since, SyncOptions, SyncReport};
 
 use crate::cli::SyncArgs;
-use crate::output::{group_digits, json_line};
+use crate::output::{group_digits, json_line, name_width};
 use crate::{OK, PARTIAL, cancel_on_ctrl_c, observer};
 
 pub(crate) async fn run(args: SyncArgs, json: bool, quiet: bool) -> anyhow::Result<u8> {
@@ -55,13 +55,7 @@ pub(crate) async fn run(args: SyncArgs, json: bool, quiet: bool) -> anyhow::Resu
 }
 
 fn print_text(r: &SyncReport) {
-    let w = r
-        .tables
-        .iter()
-        .map(|t| t.table.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let w = name_width(r.tables.iter().map(|t| t.table.as_str()));
     println!(
         "{:<w$}  {:>10}  {:>10}  window ({} > … <= …)",
         "table", "upserted", "deleted", r.column

@@ -234,17 +234,7 @@ pub async fn load_chunk(
         .map_err(|e| EngineError::my(ctx("starting the transaction for"), e))?;
     let receipt = load_rows(conn, table, arrow_schema, &journal.chunk, rx, progress).await?;
     let digest = receipt.digest;
-    if let Some((rows, checksum)) = &journal.expected
-        && (*rows != digest.rows || *checksum != digest.sum_hex())
-    {
-        return Err(EngineError::ChecksumMismatch(format!(
-            "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
-             the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
-            journal.chunk,
-            digest.rows,
-            digest.sum_hex()
-        )));
-    }
+    journal.check(&digest)?;
     conn.query_drop(format!(
         "INSERT INTO `_haul_chunks` (job, chunk, table_name, `rows`, checksum) VALUES ({}, {}, {}, {}, {})",
         quote_literal(&journal.job),

@@ -150,6 +150,24 @@ pub struct JournalRow {
     pub expected: Option<(u64, String)>,
 }
 
+impl JournalRow {
+    /// Fails unless the rows read match what the dump recorded for the chunk (if anything).
+    pub fn check(&self, digest: &ChunkDigest) -> Result<()> {
+        match &self.expected {
+            Some((rows, checksum)) if *rows != digest.rows || *checksum != digest.sum_hex() => {
+                Err(EngineError::ChecksumMismatch(format!(
+                    "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
+                     the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
+                    self.chunk,
+                    digest.rows,
+                    digest.sum_hex()
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Loads one chunk on `client`: everything in one transaction with its journal row. On error
 /// the caller must drop the connection (the transaction may be mid-COPY); the server rolls
 /// the chunk back.
@@ -174,17 +192,7 @@ pub async fn load_chunk(
     }
     let receipt = copy_rows(client, table, arrow_schema, &journal.chunk, rx, progress).await?;
     let digest = receipt.digest;
-    if let Some((rows, checksum)) = &journal.expected
-        && (*rows != digest.rows || *checksum != digest.sum_hex())
-    {
-        return Err(EngineError::ChecksumMismatch(format!(
-            "chunk `{}`: the file holds {} rows with checksum {}, but the dump recorded {rows} rows with {checksum}; \
-             the file changed after the dump (run `haul verify` on the directory); nothing of the chunk was loaded",
-            journal.chunk,
-            digest.rows,
-            digest.sum_hex()
-        )));
-    }
+    journal.check(&digest)?;
     let sum = digest.sum_hex();
     client
         .execute(
