@@ -431,22 +431,40 @@ fn decimal_i128(text: &[u8], scale: i8) -> Option<i128> {
         _ => (false, text),
     };
     let scale = u32::try_from(scale).ok()?;
-    // The first 18 digits accumulate in a u64, which cannot overflow there and is much
-    // cheaper than i128 arithmetic; longer values go on in a checked i128.
-    let mut small: u64 = 0;
-    let mut big: Option<i128> = None;
+    if body.len() <= 18 {
+        // At most 18 digits: accumulate in a u64, which cannot overflow (much cheaper than i128).
+        // Kept apart from the i128 loop below on purpose: one loop switching between the two
+        // cost 2% of a whole dump's instructions (callgrind, TPC-H SF0.01: 0.969 G → 0.988 G).
+        let mut v: u64 = 0;
+        let mut digits = 0;
+        let mut frac: Option<u32> = None;
+        for &b in body {
+            match b {
+                b'0'..=b'9' => {
+                    v = v * 10 + u64::from(b - b'0');
+                    digits += 1;
+                    if let Some(f) = frac.as_mut() {
+                        *f += 1;
+                    }
+                }
+                b'.' if frac.is_none() => frac = Some(0),
+                _ => return None,
+            }
+        }
+        let frac = frac.unwrap_or(0);
+        if digits == 0 || frac > scale {
+            return None;
+        }
+        let v = i128::from(v).checked_mul(10i128.checked_pow(scale - frac)?)?;
+        return Some(if neg { -v } else { v });
+    }
+    let mut v: i128 = 0;
     let mut frac: Option<u32> = None;
     let mut digits = 0;
     for &b in body {
         match b {
             b'0'..=b'9' => {
-                let d = b - b'0';
-                if digits < 18 {
-                    small = small * 10 + u64::from(d);
-                } else {
-                    let v = big.unwrap_or(i128::from(small));
-                    big = Some(v.checked_mul(10)?.checked_add(i128::from(d))?);
-                }
+                v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
                 digits += 1;
                 if let Some(f) = frac.as_mut() {
                     *f += 1;
@@ -460,9 +478,7 @@ fn decimal_i128(text: &[u8], scale: i8) -> Option<i128> {
     if digits == 0 || frac > scale {
         return None;
     }
-    let v = big
-        .unwrap_or(i128::from(small))
-        .checked_mul(10i128.checked_pow(scale - frac)?)?;
+    v = v.checked_mul(10i128.checked_pow(scale - frac)?)?;
     Some(if neg { -v } else { v })
 }
 
